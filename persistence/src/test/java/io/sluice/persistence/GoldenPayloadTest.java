@@ -1,0 +1,106 @@
+package io.sluice.persistence;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.persistence.TenantEvent.KeyIssued;
+import io.sluice.persistence.TenantEvent.KeyRevoked;
+import io.sluice.persistence.TenantEvent.LimitsChanged;
+import io.sluice.persistence.TenantEvent.ModelsChanged;
+import io.sluice.persistence.TenantEvent.TenantCreated;
+import io.sluice.persistence.TenantEvent.TenantDisabled;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializers;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every stored type round-trips through the configured serializer, and the bytes written by an
+ * earlier version (the golden payloads in src/test/resources/golden) still read back to the same
+ * value. A golden file that is missing is written once with -Dsluice.golden.write=true; after that
+ * a change to a stored record fails here until it gets a migration.
+ */
+class GoldenPayloadTest {
+
+  private static final Instant AT = Instant.parse("2026-11-27T10:15:30.123Z");
+  private static final TenantLimits LIMITS =
+      new TenantLimits(600L, 100_000L, 2_000_000L, new BigDecimal("12.50"), new BigDecimal("300"), 8L);
+  private static ActorTestKit testKit;
+  private static Serialization serialization;
+
+  @BeforeAll
+  static void setUp() {
+    testKit = ActorTestKit.create("golden");
+    serialization = SerializationExtension.get(testKit.system().classicSystem());
+  }
+
+  @AfterAll
+  static void tearDown() {
+    testKit.shutdownTestKit();
+  }
+
+  static Stream<Object[]> storedValues() {
+    TenantState state =
+        TenantState.EMPTY
+            .apply(new TenantCreated("acme", LIMITS, List.of("gpt-4o-mini"), AT))
+            .apply(new KeyIssued("key_1", "ab".repeat(32), AT));
+    return Stream.of(
+        new Object[] {"TenantCreated", new TenantCreated("acme", LIMITS, List.of("gpt-4o-mini"), AT)},
+        new Object[] {"TenantCreated-all-models", new TenantCreated("acme", TenantLimits.UNLIMITED, null, AT)},
+        new Object[] {"LimitsChanged", new LimitsChanged(LIMITS, AT)},
+        new Object[] {"ModelsChanged", new ModelsChanged(List.of("a", "b"), AT)},
+        new Object[] {"TenantDisabled", new TenantDisabled(AT)},
+        new Object[] {"KeyIssued", new KeyIssued("key_1", "ab".repeat(32), AT)},
+        new Object[] {"KeyRevoked", new KeyRevoked("key_1", AT)},
+        new Object[] {"TenantState", state},
+        new Object[] {"TenantLimits", LIMITS},
+        new Object[] {"KeyRecord", new TenantState.KeyRecord("key_1", "cd".repeat(32), AT, AT)});
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("storedValues")
+  void serialize_storedValue_roundTripsToEqualValue(String name, Object value) {
+    assertEquals(value, roundTrip(value));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("storedValues")
+  void deserialize_goldenPayload_readsBackSameValue(String name, Object value) throws IOException {
+    Path golden = Path.of("src/test/resources/golden", name + ".cbor.hex");
+    var serializer = serialization.findSerializerFor(value);
+    String manifest = Serializers.manifestFor(serializer, value);
+    if (!Files.exists(golden) && Boolean.getBoolean("sluice.golden.write")) {
+      byte[] bytes = serialization.serialize(value).get();
+      Files.writeString(golden, manifest + "\n" + HexFormat.of().formatHex(bytes) + "\n");
+    }
+    assertTrue(Files.exists(golden), "missing golden payload " + golden
+        + "; write it once with -Dsluice.golden.write=true");
+    List<String> lines = Files.readAllLines(golden, StandardCharsets.UTF_8);
+    byte[] stored = HexFormat.of().parseHex(lines.get(1).trim());
+    Object read = serialization.deserialize(stored, serializer.identifier(), lines.get(0)).get();
+    assertEquals(value, read);
+  }
+
+  private static Object roundTrip(Object value) {
+    byte[] bytes = serialization.serialize(value).get();
+    var serializer = serialization.findSerializerFor(value);
+    return serialization
+        .deserialize(bytes, serializer.identifier(), Serializers.manifestFor(serializer, value))
+        .get();
+  }
+
+}
