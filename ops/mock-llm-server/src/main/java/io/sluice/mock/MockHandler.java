@@ -1,0 +1,375 @@
+package io.sluice.mock;
+
+import static io.netty.handler.codec.http.HttpResponseStatus.OK;
+import static io.netty.handler.codec.http.HttpVersion.HTTP_1_1;
+import static java.util.concurrent.TimeUnit.MILLISECONDS;
+
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * One per connection: routes each request, applies the configured or per-request delays and failures
+ * with the event loop's timer (never blocking), and streams chunks one flush at a time. Requests that
+ * arrive while a response is still pending (HTTP pipelining) wait in a queue so that responses keep
+ * the order of requests. Everything here runs on the connection's event loop, so it needs no locks.
+ */
+final class MockHandler extends ChannelInboundHandlerAdapter {
+  private final ServerState state;
+  private final ArrayDeque<Exchange> pending = new ArrayDeque<>(2);
+  private ChannelHandlerContext ctx;
+  /** The request being answered, null when idle. */
+  private Exchange current;
+
+  MockHandler(ServerState state) {
+    this.state = state;
+  }
+
+  private enum Route {
+    CHAT, EMBEDDINGS, MODELS, STATS, RESET, LAST_REQUEST, NOT_FOUND, BAD_METHOD, BAD_HTTP;
+
+    static Route of(HttpMethod m, String path) {
+      return switch (path) {
+        case "/v1/chat/completions" -> m == HttpMethod.POST ? CHAT : BAD_METHOD;
+        case "/v1/embeddings" -> m == HttpMethod.POST ? EMBEDDINGS : BAD_METHOD;
+        case "/v1/models" -> m == HttpMethod.GET ? MODELS : BAD_METHOD;
+        case "/mock/stats" -> m == HttpMethod.GET ? STATS : BAD_METHOD;
+        case "/mock/reset" -> m == HttpMethod.POST ? RESET : BAD_METHOD;
+        case "/mock/last-request" -> m == HttpMethod.GET ? LAST_REQUEST : BAD_METHOD;
+        default -> NOT_FOUND;
+      };
+    }
+  }
+
+  /** One request, copied out of Netty's buffers on arrival, plus its streaming progress. */
+  private final class Exchange {
+    final HttpMethod method;
+    final String path;
+    final boolean http10;
+    final boolean keepAlive;
+    final String authorization;
+    final byte[] body;
+    final Route route;
+    final boolean inference;
+    private boolean left;
+    ScheduledFuture<?> timer;
+    // streaming state
+    boolean stream;
+    boolean headersSent;
+    String head;
+    int tokens;
+    int sent;
+    int failAfter;
+    long interTokenMs;
+    boolean includeUsage;
+    int promptTokens;
+
+    Exchange(FullHttpRequest req) {
+      method = req.method();
+      String uri = req.uri();
+      int q = uri.indexOf('?');
+      path = q < 0 ? uri : uri.substring(0, q);
+      http10 = req.protocolVersion() == HttpVersion.HTTP_1_0;
+      boolean decoded = req.decoderResult().isSuccess();
+      keepAlive = decoded && HttpUtil.isKeepAlive(req);
+      authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
+      body = ByteBufUtil.getBytes(req.content());
+      route = decoded ? Route.of(method, path) : Route.BAD_HTTP;
+      inference = route == Route.CHAT || route == Route.EMBEDDINGS;
+      if (inference) {
+        state.stats.arrived();
+      }
+    }
+
+    /** Ends this request's in-flight span; idempotent. */
+    void leave() {
+      if (inference && !left) {
+        left = true;
+        state.stats.left();
+      }
+    }
+  }
+
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof FullHttpRequest req)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    Exchange ex;
+    try {
+      ex = new Exchange(req);
+    } finally {
+      req.release();
+    }
+    if (current == null) {
+      start(ex);
+    } else {
+      pending.add(ex);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    Exchange ex = current;
+    current = null;
+    if (ex != null) {
+      if (ex.timer != null) {
+        ex.timer.cancel(false);
+      }
+      if (ex.stream) {
+        state.stats.streamCancelled();
+      }
+      ex.leave();
+    }
+    for (Exchange p; (p = pending.poll()) != null; ) {
+      p.leave();
+    }
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    ctx.close(); // typically a reset by the peer; channelInactive does the bookkeeping
+  }
+
+  private void start(Exchange ex) {
+    current = ex;
+    switch (ex.route) {
+      case CHAT, EMBEDDINGS -> inference(ex);
+      case MODELS -> {
+        if (authorized(ex)) {
+          json(ex, OK, Payloads.MODELS);
+        }
+      }
+      case STATS -> json(ex, OK, state.stats.toJson());
+      case RESET -> {
+        state.stats.reset();
+        state.last = null;
+        json(ex, OK, state.stats.toJson());
+      }
+      case LAST_REQUEST -> {
+        ServerState.Recorded last = state.last;
+        if (last == null) {
+          error(ex, 404, "No inference request received yet.", null, null);
+        } else {
+          json(ex, OK, last.toJson());
+        }
+      }
+      case BAD_METHOD -> error(ex, 405, "Method " + ex.method + " not allowed on " + ex.path + ".", null, null);
+      case NOT_FOUND -> error(ex, 404, "Invalid URL (" + ex.method + " " + ex.path + ")", null, null);
+      case BAD_HTTP -> error(ex, 400, "Malformed HTTP request.", null, null);
+    }
+  }
+
+  private void inference(Exchange ex) {
+    state.last = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body);
+    if (!authorized(ex)) {
+      return;
+    }
+    MockRequest r;
+    try {
+      r = MockRequest.parse(state.json, ex.body);
+    } catch (MockRequest.Invalid e) {
+      error(ex, 400, e.getMessage(), e.param, e.code);
+      return;
+    } catch (IOException e) {
+      error(ex, 400, "We could not parse the JSON body of your request. (The OpenAI API expects a JSON payload.)",
+          null, null);
+      return;
+    }
+    String missing = r.model == null ? "model" : ex.route == Route.CHAT ? (r.messages < 0 ? "messages" : null)
+        : (r.inputs < 0 ? "input" : null);
+    if (missing != null) {
+      error(ex, 400, "Missing required parameter: '" + missing + "'.", missing, "missing_required_parameter");
+      return;
+    }
+
+    MockSettings s = state.settings;
+    boolean stream = ex.route == Route.CHAT && r.stream;
+    long delay = stream ? pick(r.ttftMs, s.ttftMs()) : pick(r.latencyMs, s.latencyMs());
+    int status = r.status > 0 ? r.status
+        : s.errorRate() > 0 && ThreadLocalRandom.current().nextDouble() < s.errorRate() ? s.errorStatus() : 200;
+    if (status != 200) {
+      later(ex, delay, () -> error(ex, status, "Mock upstream failure (status " + status + ").", null, null));
+      return;
+    }
+    if (ex.route == Route.EMBEDDINGS) {
+      later(ex, delay, () -> json(ex, OK, Payloads.embeddings(r)));
+      return;
+    }
+    int tokens = r.tokens >= 0 ? r.tokens : s.tokens();
+    String id = state.nextCompletionId();
+    long created = System.currentTimeMillis() / 1000;
+    if (!stream) {
+      later(ex, delay, () -> json(ex, OK, Payloads.chatCompletion(id, created, r.model, tokens, r.promptTokens())));
+      return;
+    }
+    ex.stream = true;
+    ex.head = Payloads.chunkHead(id, created, r.model);
+    ex.tokens = tokens;
+    ex.failAfter = r.failAfterTokens;
+    ex.interTokenMs = pick(r.interTokenMs, s.interTokenMs());
+    ex.includeUsage = r.includeUsage;
+    ex.promptTokens = r.promptTokens();
+    later(ex, delay, () -> streamStep(ex));
+  }
+
+  /** Writes the next content chunks of a stream; reschedules itself while an inter-token delay applies. */
+  private void streamStep(Exchange ex) {
+    if (!ex.headersSent) {
+      ex.headersSent = true;
+      HttpResponse res = new DefaultHttpResponse(HTTP_1_1, OK);
+      res.headers()
+          .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
+          .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
+          .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      connectionHeader(ex, res);
+      ctx.write(res);
+    }
+    while (current == ex) { // a failed write may have closed the connection under us
+      if (ex.sent == ex.failAfter && ex.sent < ex.tokens) {
+        dieMidStream(ex);
+        return;
+      }
+      if (ex.sent == ex.tokens) {
+        ctx.write(content(Payloads.stopEvent(ex.head)));
+        if (ex.includeUsage) {
+          ctx.write(content(Payloads.usageEvent(ex.head, ex.promptTokens, ex.tokens)));
+        }
+        finish(ex, new DefaultLastHttpContent(ByteBufUtil.writeUtf8(ctx.alloc(), Payloads.DONE_EVENT)));
+        return;
+      }
+      ctx.writeAndFlush(content(Payloads.contentEvent(ex.head, ex.sent == 0)));
+      ex.sent++;
+      if (ex.interTokenMs > 0 && ex.sent < ex.tokens) {
+        later(ex, ex.interTokenMs, () -> streamStep(ex));
+        return;
+      }
+    }
+  }
+
+  /** fail_after_tokens: close the connection once what was sent is on the wire, without ending the stream. */
+  private void dieMidStream(Exchange ex) {
+    current = null; // neither completed nor cancelled by the client
+    ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+      ex.leave();
+      ctx.close();
+    });
+  }
+
+  private DefaultHttpContent content(String event) {
+    return new DefaultHttpContent(ByteBufUtil.writeUtf8(ctx.alloc(), event));
+  }
+
+  private boolean authorized(Exchange ex) {
+    String required = state.requiredAuthorization;
+    if (required == null || required.equals(ex.authorization)) {
+      return true;
+    }
+    error(ex, 401, ex.authorization == null
+        ? "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth."
+        : "Incorrect API key provided.", null, "invalid_api_key");
+    return false;
+  }
+
+  private void error(Exchange ex, int code, String message, String param, String errorCode) {
+    String type = code == 429 ? "requests" : code >= 500 ? "server_error" : "invalid_request_error";
+    if (errorCode == null && code == 429) {
+      errorCode = "rate_limit_exceeded";
+    }
+    DefaultFullHttpResponse res = response(ex, HttpResponseStatus.valueOf(code), Json.error(message, type, param, errorCode));
+    if (code == 429) {
+      res.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+    }
+    finish(ex, res);
+  }
+
+  private void json(Exchange ex, HttpResponseStatus status, String body) {
+    finish(ex, response(ex, status, body));
+  }
+
+  private DefaultFullHttpResponse response(Exchange ex, HttpResponseStatus status, String body) {
+    DefaultFullHttpResponse res = new DefaultFullHttpResponse(HTTP_1_1, status, ByteBufUtil.writeUtf8(ctx.alloc(), body));
+    res.headers()
+        .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON)
+        .setInt(HttpHeaderNames.CONTENT_LENGTH, res.content().readableBytes());
+    connectionHeader(ex, res);
+    return res;
+  }
+
+  private static void connectionHeader(Exchange ex, HttpResponse res) {
+    if (!ex.keepAlive) {
+      res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    } else if (ex.http10) {
+      res.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    }
+  }
+
+  /** Writes the last part of a response, then moves on to the next pipelined request, if any. */
+  private void finish(Exchange ex, HttpObject last) {
+    current = null;
+    ChannelFuture f = ctx.writeAndFlush(last);
+    if (ex.inference) {
+      f.addListener(done -> {
+        ex.leave();
+        if (ex.stream) {
+          if (done.isSuccess()) {
+            state.stats.streamCompleted();
+          } else {
+            state.stats.streamCancelled();
+          }
+        }
+      });
+    }
+    if (!ex.keepAlive) {
+      f.addListener(ChannelFutureListener.CLOSE);
+    } else if (!pending.isEmpty()) {
+      start(pending.poll());
+    }
+  }
+
+  /** Runs {@code task} now, or after {@code delayMs} on this connection's event loop unless the client left. */
+  private void later(Exchange ex, long delayMs, Runnable task) {
+    if (delayMs <= 0) {
+      task.run();
+      return;
+    }
+    ex.timer = ctx.executor().schedule(() -> {
+      ex.timer = null;
+      if (current == ex) {
+        task.run();
+      }
+    }, delayMs, MILLISECONDS);
+  }
+
+  private static long pick(long override, long fallback) {
+    return override >= 0 ? override : fallback;
+  }
+}
