@@ -1,0 +1,136 @@
+package io.sluice.node;
+
+import com.typesafe.config.Config;
+import io.sluice.node.auth.KeyDirectory;
+import io.sluice.node.health.JournalProbe;
+import io.sluice.node.health.Readiness;
+import io.sluice.node.http.AdminRoutes;
+import io.sluice.node.http.HealthRoutes;
+import io.sluice.node.http.HttpServer;
+import io.sluice.node.http.InferenceRoutes;
+import io.sluice.node.provider.ProviderAdapter;
+import io.sluice.node.provider.UpstreamClient;
+import io.sluice.node.provider.openai.OpenAiAdapter;
+import io.sluice.node.routing.Deployment;
+import io.sluice.node.routing.ModelCatalog;
+import io.sluice.node.routing.Router;
+import io.sluice.node.tenant.TenantChanged;
+import io.sluice.node.tenant.TenantCommand;
+import io.sluice.node.tenant.TenantEntity;
+import io.sluice.persistence.TenantState;
+import java.nio.file.Path;
+import java.time.InstantSource;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+import org.apache.pekko.stream.Materializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Starts a Sluice node: {@code java -jar sluice.jar [--config FILE]}. {@link #main} only parses
+ * arguments and creates the actor system; {@link #init} wires everything, so tests can start a
+ * node inside their own actor system.
+ */
+public final class Main {
+  private static final Logger LOG = LoggerFactory.getLogger(Main.class);
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    Path configFile = null;
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        configFile = Path.of(args[++i]);
+      } else {
+        System.err.println("usage: java -jar sluice.jar [--config FILE]");
+        System.exit(args[i].equals("--help") ? 0 : 2);
+      }
+    }
+    Config config;
+    try {
+      config = ConfigLoader.load(configFile);
+    } catch (RuntimeException e) {
+      System.err.println("sluice: bad configuration: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "sluice", config);
+    try {
+      init(system, NodeSettings.from(config)).toCompletableFuture().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.error("sluice: node failed to start: {}", e.toString());
+      system.terminate();
+      System.exit(1);
+    }
+  }
+
+  /** Wires a node into {@code system}: journal, cluster, sharding, caches, HTTP. */
+  public static java.util.concurrent.CompletionStage<ServerBinding> init(ActorSystem<?> system, NodeSettings settings) {
+    Config config = system.settings().config();
+    ModelCatalog catalog = ModelCatalog.from(config);
+    Map<String, ProviderAdapter> adapters = Map.of("openai", new OpenAiAdapter());
+    for (ModelCatalog.Model m : catalog.models().values()) {
+      for (Deployment d : m.deployments()) {
+        if (!adapters.containsKey(d.provider())) {
+          throw new IllegalArgumentException("deployment " + d.name() + " names unknown provider '" + d.provider() + "'");
+        }
+      }
+    }
+
+    if (config.getString("pekko.persistence.journal.plugin").equals("jdbc-journal")
+        && config.getBoolean("sluice.persistence.create-embedded-schema")) {
+      SchemaUtils.createIfNotExists(system).toCompletableFuture().join();
+    }
+
+    Cluster cluster = Cluster.get(system);
+    if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
+
+    ActorRef<Topic.Command<TenantChanged>> changes =
+        system.systemActorOf(Topic.create(TenantChanged.class, "tenant-changes"), "tenant-changes", Props.empty());
+    TenantEntity.init(system, changes, InstantSource.system());
+    ClusterSharding sharding = ClusterSharding.get(system);
+
+    KeyDirectory directory = new KeyDirectory(
+        tenantId -> sharding.entityRefFor(TenantEntity.ENTITY_KEY, tenantId)
+            .<TenantState>ask(TenantCommand.Lookup::new, settings.askTimeout()),
+        settings.keyCacheTtl(), settings.keyCacheMaxTenants());
+    ActorRef<TenantChanged> subscriber = system.systemActorOf(
+        Behaviors.receive(TenantChanged.class)
+            .onMessage(TenantChanged.class, c -> {
+              directory.onChanged(c.tenantId(), c.state());
+              return Behaviors.same();
+            }).build(),
+        "tenant-directory", Props.empty());
+    changes.tell(Topic.subscribe(subscriber));
+
+    AtomicLong journalOk = new AtomicLong();
+    String nodeId = cluster.selfMember().address().hostPort().replaceAll("[^A-Za-z0-9.@:_-]", "_");
+    system.systemActorOf(JournalProbe.create(nodeId, settings.probeInterval(), journalOk), "journal-probe", Props.empty());
+    Readiness readiness = new Readiness(system, journalOk, settings.probeInterval(), settings.probeTimeout());
+
+    Materializer materializer = Materializer.matFromSystem(system);
+    InferenceRoutes inference = new InferenceRoutes(settings, directory, catalog,
+        new Router(ThreadLocalRandom.current()), adapters, new UpstreamClient(system, catalog), materializer);
+    AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, materializer);
+    return HttpServer.bind(system, settings, new HealthRoutes(readiness).route(), inference.route(), admin.route())
+        .thenApply(binding -> {
+          LOG.info("Sluice node listening on http://{}:{} ({})", settings.httpHost(),
+              binding.localAddress().getPort(), settings);
+          return binding;
+        });
+  }
+}

@@ -1,0 +1,47 @@
+package io.sluice.node;
+
+import com.typesafe.config.Config;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * The node's own settings, read once from {@code sluice.node}, {@code sluice.http} and {@code
+ * sluice.auth}. Numbers used by the node's code come from here, not from literals.
+ */
+public record NodeSettings(
+    String httpHost,
+    int httpPort,
+    String adminKey,
+    long maxRequestBodyBytes,
+    Path dataDir,
+    Duration askTimeout,
+    Duration probeInterval,
+    Duration probeTimeout,
+    Duration keyCacheTtl,
+    long keyCacheMaxTenants) {
+
+  public static NodeSettings from(Config config) {
+    Config http = config.getConfig("sluice.http");
+    Config node = config.getConfig("sluice.node");
+    Config auth = config.getConfig("sluice.auth");
+    String adminKey = http.hasPath("admin-key") ? http.getString("admin-key") : null;
+    return new NodeSettings(
+        http.getString("host"),
+        http.getInt("port"),
+        adminKey == null || adminKey.isBlank() ? null : adminKey,
+        http.getBytes("max-request-body"),
+        Path.of(node.getString("data-dir")),
+        node.getDuration("ask-timeout"),
+        node.getDuration("readiness.probe-interval"),
+        node.getDuration("readiness.probe-timeout"),
+        auth.getDuration("cache-ttl"),
+        auth.getLong("cache-max-tenants"));
+  }
+
+  @Override
+  public String toString() {
+    // Never print the admin key.
+    return "NodeSettings[http=" + httpHost + ":" + httpPort + ", dataDir=" + dataDir
+        + ", adminKey=" + (adminKey == null ? "unset" : "set") + "]";
+  }
+}

@@ -1,0 +1,75 @@
+package io.sluice.node.routing;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigValueType;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The models this gateway serves ({@code sluice.models}), each with its price and deployments,
+ * read once at start. Model names are the names clients send; each deployment may call the model
+ * something else upstream.
+ */
+public record ModelCatalog(Map<String, Model> models) {
+
+  /** A served model: its name, USD price per million input and output tokens, its deployments. */
+  public record Model(String name, BigDecimal inputPerMillion, BigDecimal outputPerMillion,
+      List<Deployment> deployments) {}
+
+  public Model get(String name) {
+    return models.get(name);
+  }
+
+  public static ModelCatalog from(Config config) {
+    Config defaults = config.getConfig("sluice.upstream.defaults");
+    ConfigObject root = config.getObject("sluice.models");
+    Map<String, Model> models = new LinkedHashMap<>();
+    for (String name : root.keySet()) {
+      Config m = root.toConfig().getConfig("\"" + name + "\"");
+      List<Deployment> deployments = new ArrayList<>();
+      for (Config d : m.getConfigList("deployments")) {
+        deployments.add(deployment(name, d.withFallback(defaults)));
+      }
+      if (deployments.isEmpty()) {
+        throw new ConfigException.BadValue("sluice.models." + name, "a model needs at least one deployment");
+      }
+      BigDecimal in = m.hasPath("price.input-per-million") ? decimal(m, "price.input-per-million") : BigDecimal.ZERO;
+      BigDecimal out = m.hasPath("price.output-per-million") ? decimal(m, "price.output-per-million") : BigDecimal.ZERO;
+      models.put(name, new Model(name, in, out, List.copyOf(deployments)));
+    }
+    return new ModelCatalog(Collections.unmodifiableMap(models));
+  }
+
+  private static Deployment deployment(String model, Config d) {
+    String apiKey = d.hasPath("api-key") ? d.getString("api-key") : null;
+    String baseUrl = d.getString("base-url");
+    while (baseUrl.endsWith("/")) {
+      baseUrl = baseUrl.substring(0, baseUrl.length() - 1);
+    }
+    return new Deployment(
+        d.hasPath("name") ? d.getString("name") : model,
+        d.getString("provider"),
+        baseUrl,
+        d.hasPath("model") ? d.getString("model") : model,
+        apiKey == null || apiKey.isBlank() ? null : apiKey,
+        d.hasPath("weight") ? d.getInt("weight") : 1,
+        d.hasPath("priority") ? d.getInt("priority") : 0,
+        d.getDuration("timeouts.connect"),
+        d.getDuration("timeouts.first-byte"),
+        d.getDuration("timeouts.total"),
+        d.getInt("pool.max-connections"),
+        d.getInt("pool.max-open-requests"));
+  }
+
+  private static BigDecimal decimal(Config c, String path) {
+    return c.getValue(path).valueType() == ConfigValueType.STRING
+        ? new BigDecimal(c.getString(path))
+        : new BigDecimal(c.getNumber(path).toString());
+  }
+}

@@ -1,0 +1,167 @@
+package io.sluice.node.tenant;
+
+import io.sluice.node.tenant.TenantCommand.Create;
+import io.sluice.node.tenant.TenantCommand.Disable;
+import io.sluice.node.tenant.TenantCommand.Get;
+import io.sluice.node.tenant.TenantCommand.IssueKey;
+import io.sluice.node.tenant.TenantCommand.Lookup;
+import io.sluice.node.tenant.TenantCommand.Rejection;
+import io.sluice.node.tenant.TenantCommand.RevokeKey;
+import io.sluice.node.tenant.TenantCommand.Update;
+import io.sluice.persistence.TenantEvent;
+import io.sluice.persistence.TenantEvent.KeyIssued;
+import io.sluice.persistence.TenantEvent.KeyRevoked;
+import io.sluice.persistence.TenantEvent.LimitsChanged;
+import io.sluice.persistence.TenantEvent.ModelsChanged;
+import io.sluice.persistence.TenantEvent.TenantCreated;
+import io.sluice.persistence.TenantEvent.TenantDisabled;
+import io.sluice.persistence.TenantLimits;
+import io.sluice.persistence.TenantState;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+
+/**
+ * One tenant, the single writer of its settings, models and key hashes: a Cluster Sharding
+ * entity, event-sourced so that nothing is lost when a node dies. It only orchestrates: the state
+ * transitions are {@link TenantState#apply}, and every change is published to all nodes.
+ */
+public final class TenantEntity
+    extends EventSourcedBehaviorWithEnforcedReplies<TenantCommand, TenantEvent, TenantState> {
+
+  public static final EntityTypeKey<TenantCommand> ENTITY_KEY =
+      EntityTypeKey.create(TenantCommand.class, "Tenant");
+
+  private final String tenantId;
+  private final ActorRef<Topic.Command<TenantChanged>> changes;
+  private final InstantSource clock;
+
+  private TenantEntity(String tenantId, ActorRef<Topic.Command<TenantChanged>> changes, InstantSource clock) {
+    super(PersistenceId.of(ENTITY_KEY.name(), tenantId),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
+    this.tenantId = tenantId;
+    this.changes = changes;
+    this.clock = clock;
+  }
+
+  /** Registers the entity type with Cluster Sharding on this node. */
+  public static void init(ActorSystem<?> system, ActorRef<Topic.Command<TenantChanged>> changes, InstantSource clock) {
+    ClusterSharding.get(system)
+        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), changes, clock)));
+  }
+
+  public static Behavior<TenantCommand> create(
+      String tenantId, ActorRef<Topic.Command<TenantChanged>> changes, InstantSource clock) {
+    return new TenantEntity(tenantId, changes, clock);
+  }
+
+  @Override
+  public TenantState emptyState() {
+    return TenantState.EMPTY;
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+
+  @Override
+  public CommandHandlerWithReply<TenantCommand, TenantEvent, TenantState> commandHandler() {
+    var builder = newCommandHandlerWithReplyBuilder();
+    builder.forState(s -> !s.exists())
+        .onCommand(Create.class, this::onCreate)
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), rejected(Rejection.NOT_FOUND)))
+        .onCommand(Update.class, (s, c) -> Effect().reply(c.replyTo(), rejected(Rejection.NOT_FOUND)))
+        .onCommand(Disable.class, (s, c) -> Effect().reply(c.replyTo(), rejected(Rejection.NOT_FOUND)))
+        .onCommand(IssueKey.class, (s, c) -> Effect().reply(c.replyTo(), rejected(Rejection.NOT_FOUND)))
+        .onCommand(RevokeKey.class, (s, c) -> Effect().reply(c.replyTo(), rejected(Rejection.NOT_FOUND)));
+    builder.forState(TenantState::exists)
+        .onCommand(Create.class, (s, c) -> Effect().reply(c.replyTo(), rejected(Rejection.ALREADY_EXISTS)))
+        .onCommand(Get.class, (s, c) -> Effect().reply(c.replyTo(), StatusReply.success(s)))
+        .onCommand(Update.class, this::onUpdate)
+        .onCommand(Disable.class, this::onDisable)
+        .onCommand(IssueKey.class, this::onIssueKey)
+        .onCommand(RevokeKey.class, this::onRevokeKey);
+    builder.forAnyState().onCommand(Lookup.class, (s, c) -> Effect().reply(c.replyTo(), s));
+    return builder.build();
+  }
+
+  private ReplyEffect<TenantEvent, TenantState> onCreate(TenantState state, Create c) {
+    TenantLimits limits = c.limits() == null ? TenantLimits.UNLIMITED : c.limits();
+    return persistAndReply(state, List.of(new TenantCreated(tenantId, limits, c.models(), clock.instant())), c.replyTo());
+  }
+
+  private ReplyEffect<TenantEvent, TenantState> onUpdate(TenantState state, Update c) {
+    List<TenantEvent> events = new ArrayList<>(2);
+    TenantLimits limits = state.limits().overlay(c.limits());
+    if (!limits.equals(state.limits())) {
+      events.add(new LimitsChanged(limits, clock.instant()));
+    }
+    if (c.setModels() && !Objects.equals(c.models(), state.models())) {
+      events.add(new ModelsChanged(c.models(), clock.instant()));
+    }
+    return persistAndReply(state, events, c.replyTo());
+  }
+
+  private ReplyEffect<TenantEvent, TenantState> onDisable(TenantState state, Disable c) {
+    if (!state.enabled()) {
+      return Effect().reply(c.replyTo(), StatusReply.success(state));
+    }
+    return persistAndReply(state, List.of(new TenantDisabled(clock.instant())), c.replyTo());
+  }
+
+  private ReplyEffect<TenantEvent, TenantState> onIssueKey(TenantState state, IssueKey c) {
+    if (!state.enabled()) {
+      return Effect().reply(c.replyTo(), rejected(Rejection.DISABLED));
+    }
+    return persistAndReply(state, List.of(new KeyIssued(c.keyId(), c.keyHash(), clock.instant())), c.replyTo());
+  }
+
+  private ReplyEffect<TenantEvent, TenantState> onRevokeKey(TenantState state, RevokeKey c) {
+    TenantState.KeyRecord key = state.keys().get(c.keyId());
+    if (key == null) {
+      return Effect().reply(c.replyTo(), rejected(Rejection.KEY_NOT_FOUND));
+    }
+    if (!key.active()) {
+      return Effect().reply(c.replyTo(), StatusReply.success(state));
+    }
+    return persistAndReply(state, List.of(new KeyRevoked(c.keyId(), clock.instant())), c.replyTo());
+  }
+
+  /** Persists the events, tells every node about the new state, then replies with it. */
+  private ReplyEffect<TenantEvent, TenantState> persistAndReply(
+      TenantState state, List<TenantEvent> events, ActorRef<StatusReply<TenantState>> replyTo) {
+    if (events.isEmpty()) {
+      return Effect().reply(replyTo, StatusReply.success(state));
+    }
+    return Effect().persist(events)
+        .thenRun(s -> changes.tell(Topic.publish(new TenantChanged(tenantId, s))))
+        .thenReply(replyTo, StatusReply::success);
+  }
+
+  private static StatusReply<TenantState> rejected(Rejection rejection) {
+    return StatusReply.error(rejection.name());
+  }
+
+  @Override
+  public EventHandler<TenantState, TenantEvent> eventHandler() {
+    return newEventHandlerBuilder().forAnyState().onAnyEvent(TenantState::apply);
+  }
+}
