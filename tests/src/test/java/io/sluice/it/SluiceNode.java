@@ -1,0 +1,93 @@
+package io.sluice.it;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Sluice node JVM, started as the README starts it: {@code java -jar node/target/sluice.jar
+ * --config FILE} with SLUICE_* environment variables. Waits on {@code /health/ready}.
+ */
+final class SluiceNode implements AutoCloseable {
+  static final String ADMIN_KEY = "test-admin-key-not-secret";
+
+  private final Path configFile;
+  private final Path dataDir;
+  private final Map<String, String> env;
+  final int port;
+  private ManagedProcess process;
+  private int starts;
+
+  private SluiceNode(Path configFile, Path dataDir, int port, Map<String, String> env) {
+    this.configFile = configFile;
+    this.dataDir = dataDir;
+    this.port = port;
+    this.env = env;
+  }
+
+  /** Starts a node whose config file holds {@code hocon}, with its own data directory. */
+  static SluiceNode start(String name, String hocon) {
+    Path dir = Repo.scratch("node-" + name);
+    Path config = dir.resolve("node.conf");
+    try {
+      Files.writeString(config, hocon);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    int port = Repo.freePort();
+    Map<String, String> env = new HashMap<>();
+    env.put("SLUICE_HTTP_PORT", String.valueOf(port));
+    env.put("SLUICE_HTTP_HOST", "127.0.0.1");
+    env.put("SLUICE_ADMIN_KEY", ADMIN_KEY);
+    env.put("SLUICE_DATA_DIR", dir.resolve("data").toString());
+    SluiceNode node = new SluiceNode(config, dir.resolve("data"), port, env);
+    node.startProcess();
+    return node;
+  }
+
+  private void startProcess() {
+    Path log = configFile.getParent().resolve("node-" + (starts++) + ".log");
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    process = new ManagedProcess(List.of(java, "-Xmx512m", "-jar", Repo.nodeJar().toString(),
+        "--config", configFile.toString()), env, log);
+    await("node ready on " + port).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+        .until(() -> {
+          if (!process.alive()) {
+            throw new IllegalStateException("node exited: " + MockUpstream.read(log));
+          }
+          return Api.status("GET", url("/health/ready")) == 200;
+        });
+  }
+
+  /** Stops the node cleanly and starts it again on the same port and data directory. */
+  void restart() {
+    process.stop();
+    startProcess();
+  }
+
+  String url(String path) {
+    return "http://127.0.0.1:" + port + path;
+  }
+
+  Path log() {
+    return process.log;
+  }
+
+  Path dataDir() {
+    return dataDir;
+  }
+
+  @Override
+  public void close() {
+    if (process != null) {
+      process.stop();
+    }
+  }
+}
