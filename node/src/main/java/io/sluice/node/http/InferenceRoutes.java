@@ -170,6 +170,10 @@ public final class InferenceRoutes {
 
   private HttpResponse upstreamError(ProviderAdapter adapter, Deployment d, int status, ByteString body) {
     OpenAiError parsed = adapter.error(status, body);
+    if (d.apiKey() != null && parsed.message().contains(d.apiKey())) {
+      parsed = new OpenAiError(parsed.status(), parsed.message().replace(d.apiKey(), "***"), parsed.type(),
+          parsed.param(), parsed.code());
+    }
     OpenAiError error = status >= 500
         ? OpenAiError.upstreamBadResponse("deployment '" + d.name() + "' answered HTTP " + status + ": " + parsed.message())
         : parsed;

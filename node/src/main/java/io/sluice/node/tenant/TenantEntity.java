@@ -131,6 +131,10 @@ public final class TenantEntity
     if (!state.enabled()) {
       return Effect().reply(c.replyTo(), rejected(Rejection.DISABLED));
     }
+    if (state.keys().containsKey(c.keyId())) {
+      // Never overwrite a key record: that could bring a revoked key back.
+      return Effect().reply(c.replyTo(), rejected(Rejection.ALREADY_EXISTS));
+    }
     return persistAndReply(state, List.of(new KeyIssued(c.keyId(), c.keyHash(), clock.instant())), c.replyTo());
   }
 

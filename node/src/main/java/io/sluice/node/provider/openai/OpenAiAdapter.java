@@ -57,7 +57,7 @@ public final class OpenAiAdapter implements ProviderAdapter {
     } catch (IOException | RuntimeException notAnEnvelope) {
       // Not OpenAI's envelope: described by status below.
     }
-    String type = status == 429 ? "rate_limit_exceeded" : "invalid_request_error";
+    String type = status == 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error";
     if (detail == null || detail.message() == null) {
       return new OpenAiError(status, "The upstream model server answered HTTP " + status + ".", type, null, null);
     }
@@ -68,7 +68,7 @@ public final class OpenAiAdapter implements ProviderAdapter {
 
   /** Upstreams echo keys in messages ("Incorrect API key provided: sk-abc..."); never pass them on. */
   static String redact(String message) {
-    return message.replaceAll("(sk|key|Bearer)[-_ ][A-Za-z0-9._*-]{6,}", "$1-***");
+    return message.replaceAll("(?<=(?:sk|key)[-_]|Bearer )[A-Za-z0-9._*-]{6,}", "***");
   }
 
   private static String clip(String s) {

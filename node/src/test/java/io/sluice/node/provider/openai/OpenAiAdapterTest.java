@@ -1,0 +1,202 @@
+package io.sluice.node.provider.openai;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sluice.node.api.OpenAiError;
+import io.sluice.node.api.RequestScan.Operation;
+import io.sluice.node.routing.Deployment;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntity;
+import org.apache.pekko.http.javadsl.model.HttpMethods;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
+import org.apache.pekko.http.javadsl.model.headers.Authorization;
+import org.apache.pekko.util.ByteString;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class OpenAiAdapterTest {
+  private final OpenAiAdapter adapter = new OpenAiAdapter();
+
+  private static Deployment deployment(String baseUrl, String apiKey) {
+    return new Deployment("d1", "openai", baseUrl, "gpt-4o-mini", apiKey, 1, 0,
+        Duration.ofSeconds(2), Duration.ofSeconds(60), Duration.ofMinutes(10), 16, 64);
+  }
+
+  private static ByteString body(String s) {
+    return ByteString.fromString(s, StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void provider_isOpenai() {
+    assertEquals("openai", adapter.provider());
+  }
+
+  // ---------------------------------------------------------------- error(status, body)
+
+  @Test
+  void error_openAiEnvelope_keepsFieldsAndStatus() {
+    OpenAiError e = adapter.error(400, body(
+        "{\"error\":{\"message\":\"Invalid value for 'temperature'.\",\"type\":\"invalid_request_error\","
+            + "\"param\":\"temperature\",\"code\":\"invalid_value\"}}"));
+    assertEquals(new OpenAiError(400, "Invalid value for 'temperature'.", "invalid_request_error",
+        "temperature", "invalid_value"), e);
+  }
+
+  @Test
+  void error_rateLimitEnvelope_keepsTypeAndCode() {
+    OpenAiError e = adapter.error(429, body(
+        "{\"error\":{\"message\":\"Rate limit reached for requests\",\"type\":\"requests\","
+            + "\"param\":null,\"code\":\"rate_limit_exceeded\"},\"extra\":{\"ignored\":true}}"));
+    assertEquals(new OpenAiError(429, "Rate limit reached for requests", "requests", null,
+        "rate_limit_exceeded"), e);
+  }
+
+  @Test
+  void error_numericCode_keptAsString() {
+    OpenAiError e = adapter.error(500, body("{\"error\":{\"message\":\"boom\",\"type\":\"server_error\",\"code\":500}}"));
+    assertEquals("500", e.code());
+    assertEquals(500, e.status());
+    assertEquals("server_error", e.type());
+  }
+
+  @ParameterizedTest(name = "[{index}] {0} -> {1}")
+  @CsvSource({"400, invalid_request_error", "404, invalid_request_error", "429, rate_limit_exceeded"})
+  void error_envelopeWithoutType_typeFromStatus(int status, String type) {
+    OpenAiError e = adapter.error(status, body("{\"error\":{\"message\":\"nope\"}}"));
+    assertEquals(status, e.status());
+    assertEquals("nope", e.message());
+    assertEquals(type, e.type());
+    assertNull(e.param());
+    assertNull(e.code());
+  }
+
+  @ParameterizedTest(name = "[{index}] {0}")
+  @ValueSource(strings = {
+      "",
+      "<html><body>502 Bad Gateway</body></html>",
+      "Internal Server Error",
+      "null",
+      "[]",
+      "42",
+      "{}",
+      "{\"error\":\"Unauthorized\"}",
+      "{\"error\":{}}",
+      "{\"error\":{\"type\":\"server_error\"}}",
+      "{\"detail\":\"Not Found\"}",
+      "{\"error\":{\"message\":",
+  })
+  void error_notAnEnvelope_genericMessageWithStatus(String raw) {
+    OpenAiError e = adapter.error(502, body(raw));
+    assertEquals(502, e.status());
+    assertEquals("The upstream model server answered HTTP 502.", e.message());
+    assertNull(e.param());
+    assertNull(e.code());
+    assertFalse(e.message().contains("<html>"));
+  }
+
+  @ParameterizedTest(name = "[{index}] {0}")
+  @CsvSource(delimiter = '|', value = {
+      "Incorrect API key provided: sk-proj-abcdef123456. You can find your API key at https://x. | abcdef123456",
+      "Incorrect API key provided: sk-abcdef123456                | abcdef123456",
+      "Invalid key sk-ant-api03-abcdef123456-XYZ                  | abcdef123456",
+      "Invalid API Key gsk_abcdef123456                           | abcdef123456",
+      "header was Bearer abcdef123456                             | abcdef123456",
+      "token key-abcdef123456 is invalid                          | abcdef123456",
+      "key_abcdef123456 revoked                                   | abcdef123456",
+  })
+  void error_messageEchoingKey_redacted(String message, String secret) {
+    OpenAiError e = adapter.error(401, body(
+        "{\"error\":{\"message\":\"" + message + "\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}"));
+    assertEquals(401, e.status());
+    assertEquals("invalid_api_key", e.code());
+    assertFalse(e.message().contains(secret), () -> "secret leaked: " + e.message());
+    assertFalse(new String(e.toJson(), StandardCharsets.UTF_8).contains(secret));
+  }
+
+  @Test
+  void error_incorrectApiKeyMessage_staysReadable() {
+    // OpenAI's most common 401 text: only the key itself should be masked, not the words around it.
+    OpenAiError e = adapter.error(401, body(
+        "{\"error\":{\"message\":\"Incorrect API key provided: sk-proj-abcdef123456.\",\"code\":\"invalid_api_key\"}}"));
+    assertTrue(e.message().startsWith("Incorrect API key provided: "),
+        () -> "BUG OpenAiAdapter.redact: the pattern also masks the word after 'key ' (\"key provided\" -> "
+            + "\"key-***\"), garbling OpenAI's own message; got: " + e.message());
+    assertFalse(e.message().contains("abcdef123456"));
+  }
+
+  @Test
+  void error_longMessage_clipped() {
+    String longMessage = "x".repeat(2000);
+    OpenAiError e = adapter.error(400, body("{\"error\":{\"message\":\"" + longMessage + "\"}}"));
+    assertTrue(e.message().length() <= 503, "clipped to 500 chars plus an ellipsis: " + e.message().length());
+    assertTrue(e.message().endsWith("..."));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"Rate limit reached", "The model `gpt-5` does not exist", "keyboard is fine"})
+  void redact_messageWithoutSecret_unchanged(String message) {
+    assertEquals(message, OpenAiAdapter.redact(message));
+  }
+
+  // ---------------------------------------------------------------- request(...)
+
+  @ParameterizedTest
+  @EnumSource(Operation.class)
+  void request_deploymentWithKey_postsWithBearerAndSameBody(Operation op) {
+    byte[] payload = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"h\u00e9 \\\"x\\\"\"}]}"
+        .getBytes(StandardCharsets.UTF_8);
+    byte[] copy = payload.clone();
+
+    HttpRequest r = adapter.request(deployment("https://api.example.com/v1", "sk-upstream-secret"), op, payload);
+
+    assertEquals(HttpMethods.POST, r.method());
+    assertEquals("https://api.example.com/v1/" + op.path(), r.getUri().toString());
+    Optional<Authorization> auth = r.getHeader(Authorization.class);
+    assertTrue(auth.isPresent(), "Authorization header missing");
+    assertEquals("Bearer sk-upstream-secret", auth.get().value());
+    assertEquals(1, countAuthorization(r), "exactly one Authorization header");
+    assertEquals(ContentTypes.APPLICATION_JSON, r.entity().getContentType());
+    assertTrue(r.entity() instanceof HttpEntity.Strict, "body must be strict, not streamed");
+    assertArrayEquals(copy, ((HttpEntity.Strict) r.entity()).getData().toArray());
+  }
+
+  @Test
+  void request_chat_pathIsChatCompletions() {
+    HttpRequest r = adapter.request(deployment("http://localhost:8000/v1", null), Operation.CHAT, new byte[] {'{', '}'});
+    assertEquals("http://localhost:8000/v1/chat/completions", r.getUri().toString());
+  }
+
+  @Test
+  void request_embeddings_pathIsEmbeddings() {
+    HttpRequest r = adapter.request(deployment("http://localhost:8000/v1", null), Operation.EMBEDDINGS, new byte[] {'{', '}'});
+    assertEquals("http://localhost:8000/v1/embeddings", r.getUri().toString());
+  }
+
+  @Test
+  void request_deploymentWithoutKey_noAuthorizationHeader() {
+    HttpRequest r = adapter.request(deployment("http://localhost:11434/v1", null), Operation.CHAT,
+        "{}".getBytes(StandardCharsets.UTF_8));
+    assertEquals(0, countAuthorization(r));
+    assertFalse(r.getHeader("Authorization").isPresent());
+  }
+
+  private static int countAuthorization(HttpRequest r) {
+    int n = 0;
+    for (var h : r.getHeaders()) {
+      if (h.is("authorization")) {
+        n++;
+      }
+    }
+    return n;
+  }
+}
