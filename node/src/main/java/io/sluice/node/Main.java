@@ -1,7 +1,10 @@
 package io.sluice.node;
 
 import com.typesafe.config.Config;
+import io.sluice.node.admission.Admission;
+import io.sluice.node.admission.TokenEstimator;
 import io.sluice.node.auth.KeyDirectory;
+import io.sluice.node.auth.TenantView;
 import io.sluice.node.health.JournalProbe;
 import io.sluice.node.health.Readiness;
 import io.sluice.node.http.AdminRoutes;
@@ -16,6 +19,7 @@ import io.sluice.node.routing.ModelCatalog;
 import io.sluice.node.routing.Router;
 import io.sluice.node.tenant.TenantChanged;
 import io.sluice.node.tenant.TenantCommand;
+import io.sluice.node.tenant.QuotaSettings;
 import io.sluice.node.tenant.TenantEntity;
 import io.sluice.persistence.TenantState;
 import java.nio.file.Path;
@@ -24,6 +28,8 @@ import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -101,17 +107,20 @@ public final class Main {
 
     ActorRef<Topic.Command<TenantChanged>> changes =
         system.systemActorOf(Topic.create(TenantChanged.class, "tenant-changes"), "tenant-changes", Props.empty());
-    TenantEntity.init(system, changes, InstantSource.system());
+    QuotaSettings quota = QuotaSettings.from(config);
+    TenantEntity.init(system, changes, InstantSource.system(), quota);
     ClusterSharding sharding = ClusterSharding.get(system);
 
     KeyDirectory directory = new KeyDirectory(
         tenantId -> sharding.entityRefFor(TenantEntity.ENTITY_KEY, tenantId)
             .<TenantState>ask(TenantCommand.Lookup::new, settings.askTimeout()),
         settings.keyCacheTtl(), settings.keyCacheMaxTenants());
+    Admission admission = new Admission(system, quota, settings.askTimeout(), InstantSource.system());
     ActorRef<TenantChanged> subscriber = system.systemActorOf(
         Behaviors.receive(TenantChanged.class)
             .onMessage(TenantChanged.class, c -> {
               directory.onChanged(c.tenantId(), c.state());
+              admission.onChanged(TenantView.of(c.tenantId(), c.state()));
               return Behaviors.same();
             }).build(),
         "tenant-directory", Props.empty());
@@ -122,9 +131,14 @@ public final class Main {
     system.systemActorOf(JournalProbe.create(nodeId, settings.probeInterval(), journalOk), "journal-probe", Props.empty());
     Readiness readiness = new Readiness(system, journalOk, settings.probeInterval(), settings.probeTimeout());
 
+    // A leaving node hands its unused quota back and settles all usage before the cluster stops.
+    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "settle-leases",
+        () -> admission.returnAll().thenApply(v -> Done.getInstance()));
+
     Materializer materializer = Materializer.matFromSystem(system);
-    InferenceRoutes inference = new InferenceRoutes(settings, directory, catalog,
-        new Router(ThreadLocalRandom.current()), adapters, new UpstreamClient(system, catalog), materializer);
+    InferenceRoutes inference = new InferenceRoutes(system, settings, directory, catalog,
+        new Router(ThreadLocalRandom.current()), adapters, new UpstreamClient(system, catalog), admission, quota,
+        new TokenEstimator());
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, materializer);
     return HttpServer.bind(system, settings, new HealthRoutes(readiness).route(), inference.route(), admin.route())
         .thenApply(binding -> {

@@ -2,6 +2,7 @@ package io.sluice.persistence;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Everything that happened to a tenant, as stored in the journal. These records are the stored
@@ -33,4 +34,28 @@ public sealed interface TenantEvent extends CborSerializable {
 
   /** A key was revoked. */
   record KeyRevoked(String keyId, Instant at) implements TenantEvent {}
+
+  /**
+   * The entity granted a node more of some quantities (and concurrency slots) in the given
+   * windows. One event per grant, never per request: a node spends a grant locally.
+   */
+  record LeaseGranted(String node, long seq, Map<Quantity, Long> amounts, Map<WindowKind, Long> windows,
+      long slots, Instant expiresAt, Instant at) implements TenantEvent {}
+
+  /**
+   * A node reported its cumulative usage in the given windows, returned unused quota and slots,
+   * and extended its lease. One event per settlement batch.
+   */
+  record UsageSettled(String node, long seq, Map<WindowKind, Long> windows, Map<WindowKind, UsageCounters> used,
+      Map<Quantity, Long> returned, long slotsReturned, Instant expiresAt, Instant at) implements TenantEvent {}
+
+  /** A window of {@code kind} began; usage and grants of the one before no longer count. */
+  record WindowRolled(WindowKind kind, long windowId, Instant at) implements TenantEvent {}
+
+  /** The tenant's circuit for a deployment opened after tenant-specific upstream errors. */
+  record CircuitOpened(String deployment, int status, String error, Instant openUntil, Instant at)
+      implements TenantEvent {}
+
+  /** The tenant's circuit for a deployment closed after a successful probe. */
+  record CircuitClosed(String deployment, Instant at) implements TenantEvent {}
 }

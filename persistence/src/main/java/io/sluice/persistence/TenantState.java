@@ -1,12 +1,18 @@
 package io.sluice.persistence;
 
+import io.sluice.persistence.TenantEvent.CircuitClosed;
+import io.sluice.persistence.TenantEvent.CircuitOpened;
 import io.sluice.persistence.TenantEvent.KeyIssued;
 import io.sluice.persistence.TenantEvent.KeyRevoked;
+import io.sluice.persistence.TenantEvent.LeaseGranted;
 import io.sluice.persistence.TenantEvent.LimitsChanged;
 import io.sluice.persistence.TenantEvent.ModelsChanged;
 import io.sluice.persistence.TenantEvent.TenantCreated;
 import io.sluice.persistence.TenantEvent.TenantDisabled;
+import io.sluice.persistence.TenantEvent.UsageSettled;
+import io.sluice.persistence.TenantEvent.WindowRolled;
 import java.time.Instant;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +23,10 @@ import java.util.Map;
  * <p>{@link #apply} is the one pure event handler: it never reads a clock or does I/O, so replay
  * after a restart gives back exactly this state. {@code revision} counts applied events; nodes use
  * it to never let an older view of the tenant replace a newer one.
+ *
+ * <p>The quota part: {@code windows} holds the current window id per kind, {@code nodes} what
+ * each node was granted and reported in those windows, {@code circuits} the tenant's circuit per
+ * deployment. Snapshots written before these fields existed read back with them empty.
  *
  * @param tenantId  the tenant, or null before creation
  * @param models    allowed model names, or null for all models
@@ -29,7 +39,10 @@ public record TenantState(
     List<String> models,
     Map<String, KeyRecord> keys,
     Instant createdAt,
-    long revision) implements CborSerializable {
+    long revision,
+    Map<WindowKind, Long> windows,
+    Map<String, NodeShare> nodes,
+    Map<String, CircuitState> circuits) implements CborSerializable {
 
   /** One issued key: its id, its SHA-256 hash, when it was issued and, if so, revoked. */
   public record KeyRecord(String keyId, String keyHash, Instant createdAt, Instant revokedAt)
@@ -39,39 +52,157 @@ public record TenantState(
     }
   }
 
+  public TenantState {
+    windows = windows == null ? Map.of() : windows;
+    nodes = nodes == null ? Map.of() : nodes;
+    circuits = circuits == null ? Map.of() : circuits;
+  }
+
   /** The state of a tenant that was never created. */
   public static final TenantState EMPTY =
-      new TenantState(null, false, TenantLimits.UNLIMITED, null, Map.of(), null, 0);
+      new TenantState(null, false, TenantLimits.UNLIMITED, null, Map.of(), null, 0, Map.of(), Map.of(), Map.of());
 
   public boolean exists() {
     return tenantId != null;
+  }
+
+  /** The current window id of {@code kind}, or -1 before any. */
+  public long window(WindowKind kind) {
+    return windows.getOrDefault(kind, -1L);
   }
 
   /** Returns the state after {@code event}. Pure. */
   public TenantState apply(TenantEvent event) {
     long rev = revision + 1;
     if (event instanceof TenantCreated e) {
-      return new TenantState(e.tenantId(), true, e.limits(), copy(e.models()), Map.of(), e.at(), rev);
+      return new TenantState(e.tenantId(), true, e.limits(), copy(e.models()), Map.of(), e.at(), rev,
+          windows, nodes, circuits);
     } else if (event instanceof LimitsChanged e) {
-      return new TenantState(tenantId, enabled, e.limits(), models, keys, createdAt, rev);
+      // Outstanding leases are revoked: every node's grants shrink to what it has used.
+      return new TenantState(tenantId, enabled, e.limits(), models, keys, createdAt, rev, windows,
+          revokeAll(), circuits);
     } else if (event instanceof ModelsChanged e) {
-      return new TenantState(tenantId, enabled, limits, copy(e.models()), keys, createdAt, rev);
+      return with(rev, enabled, limits, copy(e.models()), keys);
     } else if (event instanceof TenantDisabled) {
-      return new TenantState(tenantId, false, limits, models, keys, createdAt, rev);
+      return with(rev, false, limits, models, keys);
     } else if (event instanceof KeyIssued e) {
       Map<String, KeyRecord> next = new LinkedHashMap<>(keys);
       next.put(e.keyId(), new KeyRecord(e.keyId(), e.keyHash(), e.at(), null));
-      return new TenantState(tenantId, enabled, limits, models, Map.copyOf(next), createdAt, rev);
+      return with(rev, enabled, limits, models, Map.copyOf(next));
     } else if (event instanceof KeyRevoked e) {
       KeyRecord old = keys.get(e.keyId());
       if (old == null || !old.active()) {
-        return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev);
+        return with(rev, enabled, limits, models, keys);
       }
       Map<String, KeyRecord> next = new LinkedHashMap<>(keys);
       next.put(e.keyId(), new KeyRecord(old.keyId(), old.keyHash(), old.createdAt(), e.at()));
-      return new TenantState(tenantId, enabled, limits, models, Map.copyOf(next), createdAt, rev);
+      return with(rev, enabled, limits, models, Map.copyOf(next));
+    } else if (event instanceof LeaseGranted e) {
+      return withNodes(rev, applyGrant(e));
+    } else if (event instanceof UsageSettled e) {
+      return withNodes(rev, applySettle(e));
+    } else if (event instanceof WindowRolled e) {
+      return applyRoll(rev, e);
+    } else if (event instanceof CircuitOpened e) {
+      Map<String, CircuitState> next = new LinkedHashMap<>(circuits);
+      next.put(e.deployment(), new CircuitState(true, e.openUntil(), e.status(), e.error()));
+      return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, windows, nodes, Map.copyOf(next));
+    } else if (event instanceof CircuitClosed e) {
+      Map<String, CircuitState> next = new LinkedHashMap<>(circuits);
+      next.remove(e.deployment());
+      return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, windows, nodes, Map.copyOf(next));
     }
     throw new IllegalArgumentException("unknown event " + event.getClass().getName());
+  }
+
+  private TenantState with(long rev, boolean enabled, TenantLimits limits, List<String> models, Map<String, KeyRecord> keys) {
+    return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, windows, nodes, circuits);
+  }
+
+  private TenantState withNodes(long rev, Map<String, NodeShare> nodes) {
+    return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, windows, nodes, circuits);
+  }
+
+  private Map<String, NodeShare> applyGrant(LeaseGranted e) {
+    NodeShare s = nodes.getOrDefault(e.node(), NodeShare.EMPTY);
+    Map<Quantity, Long> granted = new EnumMap<>(Quantity.class);
+    granted.putAll(s.granted());
+    e.amounts().forEach((q, amount) -> {
+      if (e.windows().getOrDefault(q.window(), -1L) == window(q.window())) {
+        granted.merge(q, amount, Long::sum);
+      }
+    });
+    NodeShare next = new NodeShare(Map.copyOf(granted), s.used(), s.slots() + e.slots(),
+        later(s.expiresAt(), e.expiresAt()), Math.max(s.lastAcquireSeq(), e.seq()), s.lastSettleSeq());
+    return put(e.node(), next);
+  }
+
+  private Map<String, NodeShare> applySettle(UsageSettled e) {
+    NodeShare s = nodes.getOrDefault(e.node(), NodeShare.EMPTY);
+    Map<WindowKind, UsageCounters> used = new EnumMap<>(WindowKind.class);
+    used.putAll(s.used());
+    e.used().forEach((kind, counters) -> {
+      if (e.windows().getOrDefault(kind, -1L) == window(kind)) {
+        used.merge(kind, counters, UsageCounters::max);
+      }
+    });
+    Map<Quantity, Long> granted = new EnumMap<>(Quantity.class);
+    granted.putAll(s.granted());
+    e.returned().forEach((q, amount) -> {
+      if (e.windows().getOrDefault(q.window(), -1L) == window(q.window())) {
+        granted.computeIfPresent(q, (k, g) -> Math.max(0, g - amount));
+      }
+    });
+    NodeShare next = new NodeShare(Map.copyOf(granted), Map.copyOf(used), Math.max(0, s.slots() - e.slotsReturned()),
+        later(s.expiresAt(), e.expiresAt()), s.lastAcquireSeq(), Math.max(s.lastSettleSeq(), e.seq()));
+    return put(e.node(), next);
+  }
+
+  private TenantState applyRoll(long rev, WindowRolled e) {
+    Map<WindowKind, Long> nextWindows = new EnumMap<>(WindowKind.class);
+    nextWindows.putAll(windows);
+    nextWindows.put(e.kind(), e.windowId());
+    Map<String, NodeShare> nextNodes = new LinkedHashMap<>();
+    nodes.forEach((node, s) -> {
+      Map<Quantity, Long> granted = new EnumMap<>(Quantity.class);
+      s.granted().forEach((q, g) -> {
+        if (q.window() != e.kind()) granted.put(q, g);
+      });
+      Map<WindowKind, UsageCounters> used = new EnumMap<>(WindowKind.class);
+      s.used().forEach((k, u) -> {
+        if (k != e.kind()) used.put(k, u);
+      });
+      boolean expired = !e.at().isBefore(s.expiresAt());
+      boolean empty = granted.isEmpty() && used.isEmpty() && s.slots() == 0;
+      if (!(expired && empty)) {
+        nextNodes.put(node, new NodeShare(Map.copyOf(granted), Map.copyOf(used), s.slots(), s.expiresAt(),
+            s.lastAcquireSeq(), s.lastSettleSeq()));
+      }
+    });
+    return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, Map.copyOf(nextWindows),
+        Map.copyOf(nextNodes), circuits);
+  }
+
+  /** Each node keeps what it used; the unused part of its grants goes back. */
+  private Map<String, NodeShare> revokeAll() {
+    Map<String, NodeShare> next = new LinkedHashMap<>();
+    nodes.forEach((node, s) -> {
+      Map<Quantity, Long> granted = new EnumMap<>(Quantity.class);
+      s.granted().forEach((q, g) -> granted.put(q, Math.min(g, q.of(s.used(q.window())))));
+      next.put(node, new NodeShare(Map.copyOf(granted), s.used(), s.slots(), s.expiresAt(),
+          s.lastAcquireSeq(), s.lastSettleSeq()));
+    });
+    return Map.copyOf(next);
+  }
+
+  private Map<String, NodeShare> put(String node, NodeShare share) {
+    Map<String, NodeShare> next = new LinkedHashMap<>(nodes);
+    next.put(node, share);
+    return Map.copyOf(next);
+  }
+
+  private static Instant later(Instant a, Instant b) {
+    return a.isAfter(b) ? a : b;
   }
 
   private static List<String> copy(List<String> models) {

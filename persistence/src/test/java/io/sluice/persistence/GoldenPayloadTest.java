@@ -3,7 +3,12 @@ package io.sluice.persistence;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sluice.persistence.TenantEvent.CircuitClosed;
+import io.sluice.persistence.TenantEvent.CircuitOpened;
 import io.sluice.persistence.TenantEvent.KeyIssued;
+import io.sluice.persistence.TenantEvent.LeaseGranted;
+import io.sluice.persistence.TenantEvent.UsageSettled;
+import io.sluice.persistence.TenantEvent.WindowRolled;
 import io.sluice.persistence.TenantEvent.KeyRevoked;
 import io.sluice.persistence.TenantEvent.LimitsChanged;
 import io.sluice.persistence.TenantEvent.ModelsChanged;
@@ -39,6 +44,12 @@ class GoldenPayloadTest {
   private static final Instant AT = Instant.parse("2026-11-27T10:15:30.123Z");
   private static final TenantLimits LIMITS =
       new TenantLimits(600L, 100_000L, 2_000_000L, new BigDecimal("12.50"), new BigDecimal("300"), 8L);
+  private static final LeaseGranted LEASE = new LeaseGranted("pekko://sluice@127.0.0.1:25520#42", 7,
+      Map.of(Quantity.REQUESTS_PER_MINUTE, 10L, Quantity.TOKENS_PER_DAY, 5000L),
+      Map.of(WindowKind.MINUTE, 29_000_000L, WindowKind.DAY, 20_419L), 2, AT.plusSeconds(30), AT);
+  private static final UsageSettled SETTLED = new UsageSettled("pekko://sluice@127.0.0.1:25520#42", 3,
+      Map.of(WindowKind.MINUTE, 29_000_000L), Map.of(WindowKind.MINUTE, new UsageCounters(4, 100, 200, 999)),
+      Map.of(Quantity.REQUESTS_PER_MINUTE, 2L), 1, AT.plusSeconds(30), AT);
   private static ActorTestKit testKit;
   private static Serialization serialization;
 
@@ -54,10 +65,16 @@ class GoldenPayloadTest {
   }
 
   static Stream<Object[]> storedValues() {
-    TenantState state =
+    TenantState v1 =
         TenantState.EMPTY
             .apply(new TenantCreated("acme", LIMITS, List.of("gpt-4o-mini"), AT))
             .apply(new KeyIssued("key_1", "ab".repeat(32), AT));
+    TenantState withQuota = v1
+        .apply(new WindowRolled(WindowKind.MINUTE, 29_000_000L, AT))
+        .apply(new WindowRolled(WindowKind.DAY, 20_419L, AT))
+        .apply(LEASE)
+        .apply(SETTLED)
+        .apply(new CircuitOpened("openai-1", 429, "rate limited", AT.plusSeconds(30), AT));
     return Stream.of(
         new Object[] {"TenantCreated", new TenantCreated("acme", LIMITS, List.of("gpt-4o-mini"), AT)},
         new Object[] {"TenantCreated-all-models", new TenantCreated("acme", TenantLimits.UNLIMITED, null, AT)},
@@ -66,7 +83,14 @@ class GoldenPayloadTest {
         new Object[] {"TenantDisabled", new TenantDisabled(AT)},
         new Object[] {"KeyIssued", new KeyIssued("key_1", "ab".repeat(32), AT)},
         new Object[] {"KeyRevoked", new KeyRevoked("key_1", AT)},
-        new Object[] {"TenantState", state},
+        new Object[] {"TenantState-v1", v1},
+        new Object[] {"TenantState", withQuota},
+        new Object[] {"LeaseGranted", LEASE},
+        new Object[] {"UsageSettled", SETTLED},
+        new Object[] {"WindowRolled", new WindowRolled(WindowKind.MONTH, 24_322L, AT)},
+        new Object[] {"CircuitOpened", new CircuitOpened("openai-1", 401, "bad key", AT.plusSeconds(60), AT)},
+        new Object[] {"CircuitClosed", new CircuitClosed("openai-1", AT)},
+        new Object[] {"UsageCounters", new UsageCounters(3, 40, 50, 1_234_567)},
         new Object[] {"TenantLimits", LIMITS},
         new Object[] {"KeyRecord", new TenantState.KeyRecord("key_1", "cd".repeat(32), AT, AT)});
   }

@@ -7,11 +7,26 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import io.sluice.node.routing.Deployment;
+import io.sluice.node.routing.ModelCatalog;
+import io.sluice.node.tenant.QuotaLedger;
+import io.sluice.node.tenant.Windows;
+import io.sluice.persistence.CircuitState;
+import io.sluice.persistence.NodeShare;
 import io.sluice.persistence.TenantLimits;
 import io.sluice.persistence.TenantState;
+import io.sluice.persistence.UsageCounters;
+import io.sluice.persistence.WindowKind;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /** The admin API's wire records (snake_case JSON) and the mapper that reads and writes them. */
 public final class AdminJson {
@@ -55,6 +70,72 @@ public final class AdminJson {
           .sorted(Comparator.comparing(TenantState.KeyRecord::createdAt).thenComparing(TenantState.KeyRecord::keyId))
           .map(k -> new KeyInfo(k.keyId(), k.createdAt(), k.revokedAt(), k.active()))
           .toList());
+    }
+  }
+
+  /** One counter of a window: what was used (settled by nodes), and its limit (null = unlimited). */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public record Counter(Object used, Object limit) {}
+
+  /** One window of usage, with its bounds. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record Window(Instant start, Instant resetAt, Counter requests, Counter promptTokens,
+      Counter completionTokens, Counter tokens, Counter costUsd) {}
+
+  /** {@code GET /admin/v1/tenants/{id}/usage}: the current minute, day and month. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record Usage(String tenant, Map<String, Window> windows, Counter concurrentRequests) {
+
+    public static Usage of(TenantState s, Instant now) {
+      TenantLimits l = s.limits();
+      Map<String, Window> windows = new LinkedHashMap<>();
+      for (WindowKind k : WindowKind.values()) {
+        long id = Windows.id(k, now);
+        UsageCounters used = UsageCounters.ZERO;
+        if (s.window(k) == id) {
+          for (NodeShare n : s.nodes().values()) {
+            used = used.plus(n.used(k));
+          }
+        }
+        Long tokenLimit = k == WindowKind.MINUTE ? l.tokensPerMinute() : k == WindowKind.DAY ? l.tokensPerDay() : null;
+        BigDecimal spendLimit = k == WindowKind.DAY ? l.spendUsdPerDay() : k == WindowKind.MONTH ? l.spendUsdPerMonth() : null;
+        windows.put(k.name().toLowerCase(), new Window(Windows.start(k, id), Windows.resetAt(k, id),
+            new Counter(used.requests(), k == WindowKind.MINUTE ? l.requestsPerMinute() : null),
+            new Counter(used.promptTokens(), null),
+            new Counter(used.completionTokens(), null),
+            new Counter(used.tokens(), tokenLimit),
+            new Counter(BigDecimal.valueOf(used.costNanos()).movePointLeft(9).setScale(9, RoundingMode.UNNECESSARY)
+                .stripTrailingZeros().toPlainString(), spendLimit)));
+      }
+      return new Usage(s.tenantId(), windows,
+          new Counter(QuotaLedger.liveSlots(s, now), l.maxConcurrentRequests()));
+    }
+  }
+
+  /** A tenant's circuit for one deployment. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Circuit(String deployment, String model, String status, Instant openUntil, Integer lastStatus,
+      String lastError) {}
+
+  /** {@code GET /admin/v1/tenants/{id}/circuits}: every deployment the tenant may use. */
+  public record Circuits(String object, List<Circuit> data) {
+    public static Circuits of(TenantState s, ModelCatalog catalog, Instant now) {
+      List<Circuit> out = new ArrayList<>();
+      Set<String> seen = new LinkedHashSet<>();
+      for (ModelCatalog.Model m : catalog.models().values()) {
+        if (s.models() != null && !s.models().contains(m.name())) {
+          continue;
+        }
+        for (Deployment d : m.deployments()) {
+          if (!seen.add(d.name())) continue;
+          CircuitState c = s.circuits().get(d.name());
+          out.add(c == null
+              ? new Circuit(d.name(), m.name(), "closed", null, null, null)
+              : new Circuit(d.name(), m.name(), c.status(now), c.openUntil(), c.lastStatus(), c.lastError()));
+        }
+      }
+      return new Circuits("list", out);
     }
   }
 }

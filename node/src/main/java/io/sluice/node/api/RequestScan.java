@@ -14,9 +14,26 @@ import java.io.IOException;
  * @param modelStart byte offset of the model value's opening quote
  * @param modelEnd byte offset just past its closing quote
  * @param maxTokens {@code max_completion_tokens} or {@code max_tokens}, or -1 when absent
+ * @param promptTokens the prompt's tokens as the given counter counts them (message texts plus
+ *     OpenAI's per-message overhead), or 0 without a counter
+ * @param objectStart byte offset of the body's opening brace
+ * @param streamOptionsStart byte offset of the {@code stream_options} value, or -1 when absent
+ * @param streamOptionsEnd byte offset just past it
  */
 public record RequestScan(String model, int modelStart, int modelEnd, boolean stream,
-    boolean includeUsage, long maxTokens) {
+    boolean includeUsage, long maxTokens, long promptTokens, int objectStart, int streamOptionsStart,
+    int streamOptionsEnd) {
+
+  /** Counts the tokens of a text; {@link #NO_COUNT} skips counting. */
+  @FunctionalInterface
+  public interface TokenCounter {
+    int count(String text);
+  }
+
+  public static final TokenCounter NO_COUNT = text -> 0;
+  /** OpenAI's accounting: each message costs 3 tokens of framing, a reply is primed with 3. */
+  private static final int PER_MESSAGE = 3;
+  private static final int REPLY_PRIMING = 3;
 
   private static final JsonFactory JSON = JsonFactory.builder().build();
 
@@ -55,7 +72,16 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
 
   /** Scans {@code body}; throws {@link InvalidRequest} for anything OpenAI would refuse with 400. */
   public static RequestScan scan(byte[] body, Operation op) throws InvalidRequest {
+    return scan(body, op, NO_COUNT);
+  }
+
+  /** Scans {@code body}, counting prompt tokens with {@code tokens}. */
+  public static RequestScan scan(byte[] body, Operation op, TokenCounter tokens) throws InvalidRequest {
     String model = null;
+    int objectStart;
+    int streamOptionsStart = -1;
+    int streamOptionsEnd = -1;
+    long promptTokens = 0;
     int modelStart = -1;
     int modelEnd = -1;
     boolean stream = false;
@@ -66,6 +92,7 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw new InvalidRequest("The request body must be a JSON object.", null);
       }
+      objectStart = (int) p.currentTokenLocation().getByteOffset();
       JsonToken t;
       while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
         String field = p.currentName();
@@ -80,7 +107,11 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
             modelEnd = (int) p.currentLocation().getByteOffset();
           }
           case "stream" -> stream = bool(v, "stream");
-          case "stream_options" -> includeUsage = scanStreamOptions(p, v);
+          case "stream_options" -> {
+            streamOptionsStart = (int) p.currentTokenLocation().getByteOffset();
+            includeUsage = scanStreamOptions(p, v);
+            streamOptionsEnd = (int) p.currentLocation().getByteOffset();
+          }
           case "max_tokens", "max_completion_tokens" -> {
             if (v == JsonToken.VALUE_NULL) {
               break;
@@ -96,8 +127,10 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
             if (field.equals(op.requiredField)) {
               checkRequired(op, v);
               sawRequired = true;
+              promptTokens = op == Operation.CHAT ? countMessages(p, tokens) : countInput(p, v, tokens);
+            } else {
+              p.skipChildren();
             }
-            p.skipChildren();
           }
         }
       }
@@ -113,7 +146,127 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
     if (!sawRequired) {
       throw new InvalidRequest("Missing required parameter: '" + op.requiredField + "'.", op.requiredField);
     }
-    return new RequestScan(model, modelStart, modelEnd, stream, includeUsage, maxTokens);
+    return new RequestScan(model, modelStart, modelEnd, stream, includeUsage, maxTokens, promptTokens,
+        objectStart, streamOptionsStart, streamOptionsEnd);
+  }
+
+  /** Walks {@code messages} (the parser is on its START_ARRAY), counting text tokens. */
+  private static long countMessages(JsonParser p, TokenCounter tokens) throws IOException {
+    if (tokens == NO_COUNT) {
+      p.skipChildren();
+      return 0;
+    }
+    long total = REPLY_PRIMING;
+    JsonToken t;
+    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+      if (t != JsonToken.START_OBJECT) {
+        p.skipChildren();
+        continue;
+      }
+      total += PER_MESSAGE;
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken v = p.nextToken();
+        if (name.equals("content")) {
+          total += countContent(p, v, tokens);
+        } else if (name.equals("name") && v == JsonToken.VALUE_STRING) {
+          total += 1 + tokens.count(p.getText());
+        } else {
+          p.skipChildren();
+        }
+      }
+    }
+    return total;
+  }
+
+  /** A message's content: a string, or an array of parts whose "text" fields count. */
+  private static long countContent(JsonParser p, JsonToken v, TokenCounter tokens) throws IOException {
+    if (v == JsonToken.VALUE_STRING) {
+      return tokens.count(p.getText());
+    }
+    if (v != JsonToken.START_ARRAY) {
+      p.skipChildren();
+      return 0;
+    }
+    long total = 0;
+    JsonToken t;
+    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+      if (t != JsonToken.START_OBJECT) {
+        p.skipChildren();
+        continue;
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String name = p.currentName();
+        JsonToken pv = p.nextToken();
+        if (name.equals("text") && pv == JsonToken.VALUE_STRING) {
+          total += tokens.count(p.getText());
+        } else {
+          p.skipChildren();
+        }
+      }
+    }
+    return total;
+  }
+
+  /** Embeddings' {@code input}: a string, strings, or arrays of token ids. */
+  private static long countInput(JsonParser p, JsonToken v, TokenCounter tokens) throws IOException {
+    if (v == JsonToken.VALUE_STRING) {
+      return tokens.count(p.getText());
+    }
+    long total = 0;
+    JsonToken t;
+    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+      if (t == JsonToken.VALUE_STRING) {
+        total += tokens.count(p.getText());
+      } else if (t == JsonToken.VALUE_NUMBER_INT) {
+        total += 1;
+      } else if (t == JsonToken.START_ARRAY) {
+        while (p.nextToken() != JsonToken.END_ARRAY) {
+          total += 1;
+        }
+      } else {
+        p.skipChildren();
+      }
+    }
+    return total;
+  }
+
+  /**
+   * The body to send upstream: the model value replaced by {@code upstreamModel} when it differs,
+   * and, when {@code forceUsage}, {@code stream_options} set to {@code {"include_usage":true}} so
+   * the upstream reports a stream's usage (Sluice needs it to charge the stream, and strips the
+   * usage chunk again when the client did not ask for it). Every other byte is kept; the body
+   * itself is returned when nothing changes.
+   */
+  public byte[] forUpstream(byte[] body, String upstreamModel, boolean forceUsage) {
+    byte[] out = body;
+    boolean usageEdit = forceUsage && !includeUsage;
+    boolean modelEdit = !upstreamModel.equals(model);
+    byte[] options = "{\"include_usage\":true}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    byte[] field = "\"stream_options\":{\"include_usage\":true},".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    int usageFrom = streamOptionsStart >= 0 ? streamOptionsStart : objectStart + 1;
+    int usageTo = streamOptionsStart >= 0 ? streamOptionsEnd : objectStart + 1;
+    byte[] usageBytes = streamOptionsStart >= 0 ? options : field;
+    // Apply the later edit first, so the earlier one's offsets still hold.
+    if (usageEdit && usageFrom >= modelEnd) {
+      out = splice(out, usageFrom, usageTo, usageBytes);
+      usageEdit = false;
+    }
+    if (modelEdit) {
+      out = splice(out, modelStart, modelEnd, OpenAiError.quote(upstreamModel));
+    }
+    if (usageEdit) {
+      out = splice(out, usageFrom, usageTo, usageBytes);
+    }
+    return out;
+  }
+
+  private static byte[] splice(byte[] body, int from, int to, byte[] insert) {
+    byte[] out = new byte[body.length - (to - from) + insert.length];
+    System.arraycopy(body, 0, out, 0, from);
+    System.arraycopy(insert, 0, out, from, insert.length);
+    System.arraycopy(body, to, out, from + insert.length, body.length - to);
+    return out;
   }
 
   private static void checkRequired(Operation op, JsonToken v) throws InvalidRequest {
@@ -161,11 +314,6 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
     if (upstreamModel.equals(model)) {
       return body;
     }
-    byte[] quoted = OpenAiError.quote(upstreamModel);
-    byte[] out = new byte[body.length - (modelEnd - modelStart) + quoted.length];
-    System.arraycopy(body, 0, out, 0, modelStart);
-    System.arraycopy(quoted, 0, out, modelStart, quoted.length);
-    System.arraycopy(body, modelEnd, out, modelStart + quoted.length, body.length - modelEnd);
-    return out;
+    return splice(body, modelStart, modelEnd, OpenAiError.quote(upstreamModel));
   }
 }

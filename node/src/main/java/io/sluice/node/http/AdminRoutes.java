@@ -85,6 +85,10 @@ public final class AdminRoutes {
                   get(() -> answer(id, 200, TenantCommand.Get::new, AdminJson.Tenant::of)),
                   patch(() -> withBody(request, body -> patchTenant(id, body))),
                   delete(() -> answer(id, 200, TenantCommand.Disable::new, AdminJson.Tenant::of)))),
+              path("usage", () -> get(() -> answer(id, 200, TenantCommand.Get::new,
+                  st -> AdminJson.Usage.of(st, java.time.Instant.now())))),
+              path("circuits", () -> get(() -> answer(id, 200, TenantCommand.Get::new,
+                  st -> AdminJson.Circuits.of(st, catalog, java.time.Instant.now())))),
               pathPrefix("keys", () -> concat(
                   pathEnd(() -> concat(
                       post(() -> completeWithFuture(issueKey(id))),

@@ -12,6 +12,27 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.sluice.node.NodeSettings;
+import io.sluice.node.admission.Admission;
+import io.sluice.node.admission.Demand;
+import io.sluice.node.admission.Pricing;
+import io.sluice.node.admission.QuotaExceeded;
+import io.sluice.node.admission.SseUsage;
+import io.sluice.node.admission.Ticket;
+import io.sluice.node.admission.TokenEstimator;
+import io.sluice.node.admission.UsageScan;
+import io.sluice.node.tenant.QuotaSettings;
+import io.sluice.node.tenant.TenantCommand;
+import io.sluice.node.tenant.TenantEntity;
+import io.sluice.persistence.CircuitState;
+import io.sluice.persistence.UsageCounters;
+import java.time.Instant;
+import java.util.HashMap;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.Scheduler;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.stream.javadsl.Source;
+import scala.concurrent.ExecutionContextExecutor;
 import io.sluice.node.api.OpenAiError;
 import io.sluice.node.api.RequestScan;
 import io.sluice.node.api.RequestScan.Operation;
@@ -57,6 +78,9 @@ import org.slf4j.LoggerFactory;
 public final class InferenceRoutes {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceRoutes.class);
   private static final JsonFactory JSON = new JsonFactory();
+  /** What a request that produced no tokens is charged: the request itself. */
+  private static final UsageCounters NOTHING_GENERATED = new UsageCounters(1, 0, 0, 0);
+  private static final Duration STREAM_GRACE = Duration.ofSeconds(30);
 
   private final NodeSettings settings;
   private final KeyDirectory directory;
@@ -65,16 +89,31 @@ public final class InferenceRoutes {
   private final Map<String, ProviderAdapter> adapters;
   private final UpstreamClient upstream;
   private final Materializer materializer;
+  private final Admission admission;
+  private final QuotaSettings quota;
+  private final RequestScan.TokenCounter tokens;
+  private final Map<String, Pricing> pricing = new HashMap<>();
+  private final ClusterSharding sharding;
+  private final Scheduler scheduler;
+  private final ExecutionContextExecutor executor;
 
-  public InferenceRoutes(NodeSettings settings, KeyDirectory directory, ModelCatalog catalog, Router router,
-      Map<String, ProviderAdapter> adapters, UpstreamClient upstream, Materializer materializer) {
+  public InferenceRoutes(ActorSystem<?> system, NodeSettings settings, KeyDirectory directory, ModelCatalog catalog,
+      Router router, Map<String, ProviderAdapter> adapters, UpstreamClient upstream, Admission admission,
+      QuotaSettings quota, TokenEstimator estimator) {
     this.settings = settings;
     this.directory = directory;
     this.catalog = catalog;
     this.router = router;
     this.adapters = adapters;
     this.upstream = upstream;
-    this.materializer = materializer;
+    this.materializer = Materializer.matFromSystem(system);
+    this.admission = admission;
+    this.quota = quota;
+    this.tokens = estimator.counter("o200k");
+    this.sharding = ClusterSharding.get(system);
+    this.scheduler = system.classicSystem().scheduler();
+    this.executor = system.executionContext();
+    catalog.models().values().forEach(m -> pricing.put(m.name(), Pricing.of(m)));
   }
 
   public Route route() {
@@ -121,7 +160,7 @@ public final class InferenceRoutes {
   private CompletionStage<HttpResponse> forward(TenantView view, Operation op, byte[] body, long start) {
     RequestScan scan;
     try {
-      scan = RequestScan.scan(body, op);
+      scan = RequestScan.scan(body, op, tokens);
     } catch (RequestScan.InvalidRequest e) {
       throw new Rejected(e.error());
     }
@@ -132,40 +171,145 @@ public final class InferenceRoutes {
     if (!view.allows(model.name())) {
       throw new Rejected(OpenAiError.modelNotAllowed(model.name()));
     }
-    Deployment d = router.pick(model.deployments());
-    ProviderAdapter adapter = adapters.get(d.provider());
-    HttpRequest up = adapter.request(d, op, scan.withModel(body, d.upstreamModel()));
-    long sentAt = System.nanoTime();
-    long deadline = sentAt + d.totalTimeout().toNanos();
-    return upstream.send(d, up).thenCompose(response -> {
-      long headAt = System.nanoTime();
-      int status = response.status().intValue();
-      if (status >= 200 && status < 300) {
-        return success(response, d, scan, start, sentAt, headAt, deadline);
+    Pricing price = pricing.get(model.name());
+    long completion = op == Operation.CHAT
+        ? (scan.maxTokens() >= 0 ? scan.maxTokens() : quota.defaultCompletionEstimate()) : 0;
+    Demand demand = new Demand(scan.promptTokens(), completion, price.costNanos(scan.promptTokens(), completion));
+    return admission.admit(view, demand).thenCompose(ticket -> {
+      try {
+        return dispatch(view, op, scan, body, model, price, ticket, start);
+      } catch (RuntimeException e) {
+        ticket.finish(NOTHING_GENERATED);
+        throw e;
       }
-      return response.entity().toStrict(remainingMillis(deadline), materializer)
-          .thenApply(strict -> upstreamError(adapter, d, status, strict.getData()));
     });
   }
 
-  private CompletionStage<HttpResponse> success(HttpResponse response, Deployment d, RequestScan scan,
-      long start, long sentAt, long headAt, long deadline) {
+  /** Sends an admitted request upstream and charges its ticket, exactly once, however it ends. */
+  private CompletionStage<HttpResponse> dispatch(TenantView view, Operation op, RequestScan scan, byte[] body,
+      ModelCatalog.Model model, Pricing price, Ticket ticket, long start) {
+    Deployment d = pick(view, model);
+    ProviderAdapter adapter = adapters.get(d.provider());
+    boolean stream = scan.stream() && op == Operation.CHAT;
+    HttpRequest up = adapter.request(d, op, scan.forUpstream(body, d.upstreamModel(), stream));
+    long sentAt = System.nanoTime();
+    long deadline = sentAt + d.totalTimeout().toNanos();
+    return upstream.send(d, up).whenComplete((response, error) -> {
+      if (error != null) {
+        ticket.finish(NOTHING_GENERATED);
+      }
+    }).thenCompose(response -> {
+      long headAt = System.nanoTime();
+      int status = response.status().intValue();
+      if (status >= 200 && status < 300) {
+        reportSuccessIfProbing(view, d);
+        return success(response, d, scan, price, ticket, start, sentAt, headAt, deadline);
+      }
+      ticket.finish(NOTHING_GENERATED);
+      return response.entity().toStrict(remainingMillis(deadline), materializer)
+          .thenApply(strict -> {
+            reportFailure(view, d, status, response, strict.getData());
+            return upstreamError(adapter, d, status, strict.getData()).addHeaders(ticket.rateLimitHeaders());
+          });
+    });
+  }
+
+  /** The deployment for this request: weighted among those whose circuit is not open for the tenant. */
+  private Deployment pick(TenantView view, ModelCatalog.Model model) {
+    Map<String, CircuitState> circuits = view.state().circuits();
+    if (circuits.isEmpty()) {
+      return router.pick(model.deployments());
+    }
+    Instant now = Instant.now();
+    List<Deployment> usable = new ArrayList<>(model.deployments().size());
+    Instant reopens = null;
+    for (Deployment d : model.deployments()) {
+      CircuitState c = circuits.get(d.name());
+      if (c == null || !c.status(now).equals("open")) {
+        usable.add(d);
+      } else if (reopens == null || c.openUntil().isBefore(reopens)) {
+        reopens = c.openUntil();
+      }
+    }
+    if (usable.isEmpty()) {
+      long retry = Math.max(1, java.time.Duration.between(now, reopens).toSeconds());
+      throw new Rejected(new OpenAiError(503, "Every deployment of '" + model.name()
+          + "' refused this tenant recently (circuit open); retry in " + retry + "s.", "upstream_error", null,
+          "circuit_open"), retry);
+    }
+    return router.pick(usable);
+  }
+
+  private CompletionStage<HttpResponse> success(HttpResponse response, Deployment d, RequestScan scan, Pricing price,
+      Ticket ticket, long start, long sentAt, long headAt, long deadline) {
     HttpEntity entity = response.entity();
     ContentType contentType = entity.getContentType();
     boolean eventStream = contentType.mediaType().equals(MediaTypes.TEXT_EVENT_STREAM);
     if (scan.stream() && eventStream) {
-      HttpEntity.Chunked chunked = HttpEntities.createChunked(contentType,
-          entity.getDataBytes().completionTimeout(Duration.ofNanos(Math.max(1, deadline - System.nanoTime()))));
-      return CompletableFuture.completedFuture(
-          withGatewayHeaders(HttpResponse.create().withStatus(response.status()).withEntity(chunked), d,
-              overheadNanos(start, sentAt, headAt)));
+      SseUsage sse = new SseUsage(!scan.includeUsage());
+      Source<ByteString, NotUsed> body = entity.getDataBytes()
+          .completionTimeout(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))
+          .map(sse::onChunk)
+          .concat(Source.lazySource(() -> Source.single(sse.flush())))
+          .filter(bytes -> !bytes.isEmpty())
+          .watchTermination((mat, done) -> {
+            done.whenComplete((ok, error) -> ticket.finish(streamUsage(sse, ticket, price)));
+            return NotUsed.getInstance();
+          });
+      // If the response is never rendered (the client left first), the stream never runs: charge anyway.
+      scheduler.scheduleOnce(d.totalTimeout().plus(STREAM_GRACE),
+          () -> ticket.finish(streamUsage(sse, ticket, price)), executor);
+      HttpResponse out = HttpResponse.create().withStatus(response.status())
+          .withEntity(HttpEntities.createChunked(contentType, body));
+      return CompletableFuture.completedFuture(withGatewayHeaders(out, d, overheadNanos(start, sentAt, headAt))
+          .addHeaders(ticket.rateLimitHeaders()));
     }
     return entity.toStrict(remainingMillis(deadline), materializer).thenApply(strict -> {
       long bodyAt = System.nanoTime();
+      ByteString data = strict.getData();
+      UsageScan.Tokens t = UsageScan.of(data.toArrayUnsafe());
+      Demand demand = ticket.demand();
+      long prompt = t != null ? t.prompt() : demand.promptTokens();
+      long completion = t != null ? t.completion() : demand.completionTokens();
+      ticket.finish(new UsageCounters(1, prompt, completion, price.costNanos(prompt, completion)));
       HttpResponse out = HttpResponse.create().withStatus(response.status())
-          .withEntity(HttpEntities.create(contentType, strict.getData()));
-      return withGatewayHeaders(out, d, overheadNanos(start, sentAt, bodyAt));
+          .withEntity(HttpEntities.create(contentType, data));
+      return withGatewayHeaders(out, d, overheadNanos(start, sentAt, bodyAt)).addHeaders(ticket.rateLimitHeaders());
     });
+  }
+
+  /** What a stream is charged: its reported usage, or the prompt estimate and one token per content chunk. */
+  private static UsageCounters streamUsage(SseUsage sse, Ticket ticket, Pricing price) {
+    UsageScan.Tokens t = sse.usage();
+    long prompt = t != null ? t.prompt() : ticket.demand().promptTokens();
+    long completion = t != null ? t.completion() : sse.contentChunks();
+    return new UsageCounters(1, prompt, completion, price.costNanos(prompt, completion));
+  }
+
+  /** A tenant-specific refusal (401, 403, 429) counts towards the tenant's circuit for the deployment. */
+  private void reportFailure(TenantView view, Deployment d, int status, HttpResponse response, ByteString body) {
+    if (status != 401 && status != 403 && status != 429) {
+      return;
+    }
+    long retryAfterMillis = response.getHeader("Retry-After").map(h -> {
+      try {
+        return Long.parseLong(h.value().trim()) * 1000;
+      } catch (NumberFormatException e) {
+        return 0L;
+      }
+    }).orElse(0L);
+    String message = "HTTP " + status;
+    sharding.entityRefFor(TenantEntity.ENTITY_KEY, view.tenantId())
+        .tell(new TenantCommand.ReportUpstream(d.name(), status, message, retryAfterMillis, false));
+  }
+
+  /** A success through a half-open circuit closes it. */
+  private void reportSuccessIfProbing(TenantView view, Deployment d) {
+    CircuitState c = view.state().circuits().get(d.name());
+    if (c != null && c.open()) {
+      sharding.entityRefFor(TenantEntity.ENTITY_KEY, view.tenantId())
+          .tell(new TenantCommand.ReportUpstream(d.name(), 200, null, 0, true));
+    }
   }
 
   private HttpResponse upstreamError(ProviderAdapter adapter, Deployment d, int status, ByteString body) {
@@ -226,7 +370,14 @@ public final class InferenceRoutes {
   private HttpResponse failureResponse(Throwable failure) {
     Throwable cause = Responses.unwrap(failure);
     if (cause instanceof Rejected r) {
-      return Responses.error(r.error);
+      HttpResponse response = Responses.error(r.error);
+      return r.retryAfterSeconds > 0
+          ? response.addHeader(RawHeader.create("Retry-After", Long.toString(r.retryAfterSeconds))) : response;
+    }
+    if (cause instanceof QuotaExceeded q) {
+      HttpResponse response = Responses.error(q.error()).addHeaders(q.headers());
+      return q.retryAfterSeconds() > 0
+          ? response.addHeader(RawHeader.create("Retry-After", Long.toString(q.retryAfterSeconds()))) : response;
     }
     if (cause instanceof UpstreamFailure u) {
       return Responses.error(u.error());
@@ -246,10 +397,16 @@ public final class InferenceRoutes {
   /** A request refused with an OpenAI error; no stack trace is captured. */
   static final class Rejected extends RuntimeException {
     final transient OpenAiError error;
+    final long retryAfterSeconds;
 
     Rejected(OpenAiError error) {
+      this(error, 0);
+    }
+
+    Rejected(OpenAiError error, long retryAfterSeconds) {
       super(error.message(), null, false, false);
       this.error = error;
+      this.retryAfterSeconds = retryAfterSeconds;
     }
   }
 }

@@ -1,9 +1,14 @@
 package io.sluice.node.tenant;
 
 import io.sluice.persistence.CborSerializable;
+import io.sluice.persistence.Quantity;
 import io.sluice.persistence.TenantLimits;
 import io.sluice.persistence.TenantState;
+import io.sluice.persistence.UsageCounters;
+import io.sluice.persistence.WindowKind;
+import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.pattern.StatusReply;
 
@@ -39,6 +44,40 @@ public sealed interface TenantCommand extends CborSerializable {
 
   /** The tenant's state as it is, also when it does not exist (then {@link TenantState#EMPTY}). */
   record Lookup(ActorRef<TenantState> replyTo) implements TenantCommand {}
+
+  /**
+   * A node asks for quota: {@code needed} is what a waiting request must have, {@code wanted} what
+   * the node would like to hold. {@code seq} grows per node and {@code deadline} is when the node
+   * stops waiting: a repeated or late acquire is dropped unanswered, so it is never applied twice
+   * or after the node gave up on it.
+   */
+  record Acquire(String node, long seq, Instant deadline, Instant nodeNow, Map<Quantity, Long> needed,
+      Map<Quantity, Long> wanted, long slotsNeeded, long slotsWanted, ActorRef<LeaseReply> replyTo)
+      implements TenantCommand {}
+
+  /**
+   * A node settles: its cumulative usage in the given windows, quota and slots it returns, and a
+   * renewal of its lease. Same {@code seq}/{@code deadline} rules as {@link Acquire}; usage is
+   * cumulative, so settling again is harmless.
+   */
+  record Settle(String node, long seq, Instant deadline, Map<WindowKind, Long> windows,
+      Map<WindowKind, UsageCounters> used, Map<Quantity, Long> returned, long slotsReturned,
+      ActorRef<SettleReply> replyTo) implements TenantCommand {}
+
+  /**
+   * A node saw a deployment answer this tenant's traffic: a tenant-specific failure (401, 403,
+   * 429) counts towards opening the tenant's circuit; a success closes a half-open one.
+   */
+  record ReportUpstream(String deployment, int status, String error, long retryAfterMillis, boolean success)
+      implements TenantCommand {}
+
+  /** The answer to {@link Acquire}. */
+  record LeaseReply(boolean tenantActive, Map<Quantity, Long> granted, Map<WindowKind, Long> windows,
+      long slots, Instant expiresAt, Map<Quantity, Instant> exhausted, boolean slotsExhausted,
+      Map<Quantity, Long> othersCommitted, long revision) implements CborSerializable {}
+
+  /** The answer to {@link Settle}: whether it was applied and until when the lease now lives. */
+  record SettleReply(boolean applied, Instant expiresAt) implements CborSerializable {}
 
   /** Why a command was refused; the name travels as the {@link StatusReply} error message. */
   enum Rejection {

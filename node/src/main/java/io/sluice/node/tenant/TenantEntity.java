@@ -1,6 +1,11 @@
 package io.sluice.node.tenant;
 
+import io.sluice.node.tenant.TenantCommand.Acquire;
 import io.sluice.node.tenant.TenantCommand.Create;
+import io.sluice.node.tenant.TenantCommand.LeaseReply;
+import io.sluice.node.tenant.TenantCommand.ReportUpstream;
+import io.sluice.node.tenant.TenantCommand.Settle;
+import io.sluice.node.tenant.TenantCommand.SettleReply;
 import io.sluice.node.tenant.TenantCommand.Disable;
 import io.sluice.node.tenant.TenantCommand.Get;
 import io.sluice.node.tenant.TenantCommand.IssueKey;
@@ -8,7 +13,15 @@ import io.sluice.node.tenant.TenantCommand.Lookup;
 import io.sluice.node.tenant.TenantCommand.Rejection;
 import io.sluice.node.tenant.TenantCommand.RevokeKey;
 import io.sluice.node.tenant.TenantCommand.Update;
+import io.sluice.persistence.CircuitState;
+import io.sluice.persistence.NodeShare;
+import io.sluice.persistence.Quantity;
 import io.sluice.persistence.TenantEvent;
+import io.sluice.persistence.TenantEvent.CircuitClosed;
+import io.sluice.persistence.TenantEvent.CircuitOpened;
+import io.sluice.persistence.TenantEvent.LeaseGranted;
+import io.sluice.persistence.TenantEvent.UsageSettled;
+import io.sluice.persistence.WindowKind;
 import io.sluice.persistence.TenantEvent.KeyIssued;
 import io.sluice.persistence.TenantEvent.KeyRevoked;
 import io.sluice.persistence.TenantEvent.LimitsChanged;
@@ -18,7 +31,11 @@ import io.sluice.persistence.TenantEvent.TenantDisabled;
 import io.sluice.persistence.TenantLimits;
 import io.sluice.persistence.TenantState;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.InstantSource;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -52,24 +69,32 @@ public final class TenantEntity
   private final String tenantId;
   private final ActorRef<Topic.Command<TenantChanged>> changes;
   private final InstantSource clock;
+  private final QuotaSettings quota;
+  private final QuotaLedger ledger;
+  /** Tenant-specific upstream failures per deployment since the last success; transient. */
+  private final Map<String, Integer> circuitFailures = new HashMap<>();
 
-  private TenantEntity(String tenantId, ActorRef<Topic.Command<TenantChanged>> changes, InstantSource clock) {
+  private TenantEntity(String tenantId, ActorRef<Topic.Command<TenantChanged>> changes, InstantSource clock,
+      QuotaSettings quota) {
     super(PersistenceId.of(ENTITY_KEY.name(), tenantId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1));
     this.tenantId = tenantId;
     this.changes = changes;
     this.clock = clock;
+    this.quota = quota;
+    this.ledger = new QuotaLedger(quota);
   }
 
   /** Registers the entity type with Cluster Sharding on this node. */
-  public static void init(ActorSystem<?> system, ActorRef<Topic.Command<TenantChanged>> changes, InstantSource clock) {
+  public static void init(ActorSystem<?> system, ActorRef<Topic.Command<TenantChanged>> changes,
+      InstantSource clock, QuotaSettings quota) {
     ClusterSharding.get(system)
-        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), changes, clock)));
+        .init(Entity.of(ENTITY_KEY, ctx -> create(ctx.getEntityId(), changes, clock, quota)));
   }
 
-  public static Behavior<TenantCommand> create(
-      String tenantId, ActorRef<Topic.Command<TenantChanged>> changes, InstantSource clock) {
-    return new TenantEntity(tenantId, changes, clock);
+  public static Behavior<TenantCommand> create(String tenantId, ActorRef<Topic.Command<TenantChanged>> changes,
+      InstantSource clock, QuotaSettings quota) {
+    return new TenantEntity(tenantId, changes, clock, quota);
   }
 
   @Override
@@ -99,7 +124,11 @@ public final class TenantEntity
         .onCommand(Disable.class, this::onDisable)
         .onCommand(IssueKey.class, this::onIssueKey)
         .onCommand(RevokeKey.class, this::onRevokeKey);
-    builder.forAnyState().onCommand(Lookup.class, (s, c) -> Effect().reply(c.replyTo(), s));
+    builder.forAnyState()
+        .onCommand(Lookup.class, (s, c) -> Effect().reply(c.replyTo(), s))
+        .onCommand(Acquire.class, this::onAcquire)
+        .onCommand(Settle.class, this::onSettle)
+        .onCommand(ReportUpstream.class, this::onReportUpstream);
     return builder.build();
   }
 
@@ -158,6 +187,109 @@ public final class TenantEntity
     return Effect().persist(events)
         .thenRun(s -> changes.tell(Topic.publish(new TenantChanged(tenantId, s))))
         .thenReply(replyTo, StatusReply::success);
+  }
+
+  private ReplyEffect<TenantEvent, TenantState> onAcquire(TenantState state, Acquire c) {
+    Instant now = clock.instant();
+    NodeShare share = state.nodes().get(c.node());
+    if (now.isAfter(c.deadline()) || (share != null && c.seq() <= share.lastAcquireSeq())) {
+      return Effect().noReply(); // late or repeated: the node no longer waits for this answer
+    }
+    if (!state.exists() || !state.enabled()) {
+      return Effect().reply(c.replyTo(),
+          new LeaseReply(false, Map.of(), Map.of(), 0, now, Map.of(), false, Map.of(), state.revision()));
+    }
+    Instant t = ledger.eventTime(now, c.nodeNow());
+    List<TenantEvent> events = new ArrayList<>(ledger.rolls(state, t));
+    TenantState rolled = applyAll(state, events);
+    QuotaLedger.Grant grant = ledger.decide(rolled, c.node(), c.needed(), c.wanted(), c.slotsNeeded(), c.slotsWanted(), t);
+    Instant expiresAt = now.plus(quota.leaseTtl());
+    Map<WindowKind, Long> windows = new EnumMap<>(WindowKind.class);
+    for (WindowKind k : WindowKind.values()) {
+      windows.put(k, rolled.window(k));
+    }
+    if (!grant.amounts().isEmpty() || grant.slots() > 0) {
+      events.add(new LeaseGranted(c.node(), c.seq(), Map.copyOf(grant.amounts()), Map.copyOf(windows), grant.slots(),
+          expiresAt, now));
+    }
+    long revision = state.revision() + events.size();
+    LeaseReply reply = leaseReply(rolled, c.node(), grant, windows, expiresAt, revision);
+    if (events.isEmpty()) {
+      return Effect().reply(c.replyTo(), reply);
+    }
+    return Effect().persist(events).thenReply(c.replyTo(), s -> reply);
+  }
+
+  private static LeaseReply leaseReply(TenantState s, String node, QuotaLedger.Grant grant,
+      Map<WindowKind, Long> windows, Instant expiresAt, long revision) {
+    Map<Quantity, Long> others = new EnumMap<>(Quantity.class);
+    for (Quantity q : Quantity.values()) {
+      if (QuotaLedger.limit(s.limits(), q) >= 0) {
+        others.put(q, QuotaLedger.committedByOthers(s, node, q));
+      }
+    }
+    return new LeaseReply(true, Map.copyOf(grant.amounts()), Map.copyOf(windows), grant.slots(), expiresAt,
+        Map.copyOf(grant.exhausted()), grant.slotsExhausted(), Map.copyOf(others), revision);
+  }
+
+  private ReplyEffect<TenantEvent, TenantState> onSettle(TenantState state, Settle c) {
+    Instant now = clock.instant();
+    if (now.isAfter(c.deadline())) {
+      return Effect().reply(c.replyTo(), new SettleReply(false, now)); // late: the node settles again
+    }
+    NodeShare share = state.nodes().get(c.node());
+    if (share != null && c.seq() <= share.lastSettleSeq()) {
+      return Effect().reply(c.replyTo(), new SettleReply(true, share.expiresAt()));
+    }
+    List<TenantEvent> events = new ArrayList<>(ledger.rolls(state, now));
+    Instant expiresAt = now.plus(quota.leaseTtl());
+    events.add(new UsageSettled(c.node(), c.seq(), c.windows(), c.used(), c.returned(), c.slotsReturned(),
+        expiresAt, now));
+    return Effect().persist(events).thenReply(c.replyTo(), s -> new SettleReply(true, expiresAt));
+  }
+
+  private ReplyEffect<TenantEvent, TenantState> onReportUpstream(TenantState state, ReportUpstream c) {
+    if (!state.exists()) {
+      return Effect().noReply();
+    }
+    Instant now = clock.instant();
+    CircuitState circuit = state.circuits().getOrDefault(c.deployment(), CircuitState.CLOSED);
+    if (c.success()) {
+      circuitFailures.remove(c.deployment());
+      if (!circuit.open()) {
+        return Effect().noReply();
+      }
+      return publishAfter(new CircuitClosed(c.deployment(), now));
+    }
+    if (c.status() != 401 && c.status() != 403 && c.status() != 429) {
+      return Effect().noReply();
+    }
+    boolean halfOpen = circuit.open() && !now.isBefore(circuit.openUntil());
+    if (circuit.open() && !halfOpen) {
+      return Effect().noReply(); // already open: answers of requests sent before it opened
+    }
+    int failures = circuitFailures.merge(c.deployment(), 1, Integer::sum);
+    if (!halfOpen && failures < quota.circuitThreshold()) {
+      return Effect().noReply();
+    }
+    circuitFailures.remove(c.deployment());
+    Duration openFor = quota.circuitOpenFor().compareTo(Duration.ofMillis(c.retryAfterMillis())) >= 0
+        ? quota.circuitOpenFor() : Duration.ofMillis(c.retryAfterMillis());
+    return publishAfter(new CircuitOpened(c.deployment(), c.status(), c.error(), now.plus(openFor), now));
+  }
+
+  private ReplyEffect<TenantEvent, TenantState> publishAfter(TenantEvent event) {
+    return Effect().persist(event)
+        .thenRun(s -> changes.tell(Topic.publish(new TenantChanged(tenantId, s))))
+        .thenNoReply();
+  }
+
+  private static TenantState applyAll(TenantState s, List<TenantEvent> events) {
+    TenantState out = s;
+    for (TenantEvent e : events) {
+      out = out.apply(e);
+    }
+    return out;
   }
 
   private static StatusReply<TenantState> rejected(Rejection rejection) {

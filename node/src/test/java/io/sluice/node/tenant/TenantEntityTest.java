@@ -79,7 +79,8 @@ class TenantEntityTest {
     // Serialization checks on (commands, events, state and replies go through jackson-cbor), and
     // what comes back must equal what went in: replay after a restart depends on it.
     entity = EventSourcedBehaviorTestKit.create(
-        testKit.system(), TenantEntity.create(tenantId, changes.ref(), CLOCK),
+        testKit.system(), TenantEntity.create(tenantId, changes.ref(), CLOCK,
+            io.sluice.node.tenant.QuotaSettings.from(com.typesafe.config.ConfigFactory.load())),
         EventSourcedBehaviorTestKit.enabledSerializationSettings().withVerifyEquality(true));
   }
 

@@ -1,0 +1,178 @@
+package io.sluice.node.admission;
+
+import io.sluice.node.auth.TenantView;
+import io.sluice.node.tenant.QuotaSettings;
+import io.sluice.node.tenant.TenantCommand;
+import io.sluice.node.tenant.TenantCommand.LeaseReply;
+import io.sluice.node.tenant.TenantCommand.SettleReply;
+import io.sluice.node.tenant.TenantEntity;
+import io.sluice.persistence.Quantity;
+import io.sluice.persistence.UsageCounters;
+import io.sluice.persistence.WindowKind;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+
+/**
+ * Node-local admission: the front of the quota system on the request path. It holds one {@link
+ * TenantAdmission} per tenant seen on this node, asks tenant entities for leases, and settles
+ * usage back in batches (every settle interval, or after settle-max-requests of a tenant). In
+ * steady state a request sends no message at all: messages per request are
+ * {@code (acquires + settlements) / requests}, far below 1.
+ */
+public final class Admission {
+  private final ClusterSharding sharding;
+  private final QuotaSettings settings;
+  private final Duration askTimeout;
+  private final WindowClock clock;
+  private final String node;
+  private final Duration slotValidity;
+  private final ConcurrentHashMap<String, TenantAdmission> tenants = new ConcurrentHashMap<>();
+
+  public Admission(ActorSystem<?> system, QuotaSettings settings, Duration askTimeout, InstantSource clock) {
+    this.sharding = ClusterSharding.get(system);
+    this.settings = settings;
+    this.askTimeout = askTimeout;
+    this.clock = new WindowClock(clock);
+    var self = Cluster.get(system).selfMember().uniqueAddress();
+    this.node = self.address() + "#" + self.longUid();
+    // A node stops using slots well before the entity would reclaim them.
+    this.slotValidity = settings.leaseTtl().multipliedBy(4).dividedBy(5);
+    system.scheduler().scheduleWithFixedDelay(settings.settleInterval(), settings.settleInterval(),
+        this::settleAll, system.executionContext());
+  }
+
+  QuotaSettings settings() {
+    return settings;
+  }
+
+  WindowClock clock() {
+    return clock;
+  }
+
+  Duration slotValidity() {
+    return slotValidity;
+  }
+
+  /** This node's identity towards tenant entities: its address and incarnation. */
+  public String node() {
+    return node;
+  }
+
+  /**
+   * Admits a request of {@code view}'s tenant: completes at once when the node's leases cover the
+   * demand, else after the tenant entity granted more; fails with {@link QuotaExceeded}.
+   */
+  public CompletionStage<Ticket> admit(TenantView view, Demand demand) {
+    TenantAdmission t = tenants.computeIfAbsent(view.tenantId(), id -> new TenantAdmission(id, this));
+    t.sync(view.state());
+    return t.admit(demand, 0);
+  }
+
+  /** Follows a pushed change of a tenant (limits), so new limits apply on this node at once. */
+  public void onChanged(TenantView view) {
+    TenantAdmission t = tenants.get(view.tenantId());
+    if (t != null) {
+      t.sync(view.state());
+    }
+  }
+
+  CompletionStage<LeaseReply> sendAcquire(TenantAdmission t, long seq, Map<Quantity, Long> needed,
+      Map<Quantity, Long> wanted, long slotsNeeded, long slotsWanted) {
+    Instant now = clock.now();
+    Instant deadline = now.plus(askTimeout);
+    return sharding.entityRefFor(TenantEntity.ENTITY_KEY, t.tenantId)
+        .ask(replyTo -> new TenantCommand.Acquire(node, seq, deadline, now, Map.copyOf(needed), Map.copyOf(wanted),
+            slotsNeeded, slotsWanted, replyTo), askTimeout);
+  }
+
+  /** Settles every tenant that has something to settle; called by the settle timer. */
+  void settleAll() {
+    for (TenantAdmission t : tenants.values()) {
+      settle(t, false);
+    }
+  }
+
+  /** Settles one tenant soon because it passed the request-count trigger. */
+  void settleSoon(TenantAdmission t) {
+    settle(t, false);
+  }
+
+  /**
+   * Returns everything this node holds and settles all usage; used by coordinated shutdown so a
+   * leaving node hands its quota back.
+   */
+  public CompletionStage<Void> returnAll() {
+    List<CompletableFuture<?>> all = new ArrayList<>();
+    for (TenantAdmission t : tenants.values()) {
+      t.lastActivityMillis = 0;
+      all.add(settle(t, true).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+  }
+
+  private CompletionStage<Void> settle(TenantAdmission t, boolean force) {
+    if (!t.settling.compareAndSet(false, true)) {
+      return CompletableFuture.completedFuture(null);
+    }
+    long now = clock.nowMillis();
+    boolean idle = now - t.lastActivityMillis >= settings.idleReturn().toMillis();
+    long pending = t.unsettled.sumThenReset();
+    Map<WindowKind, Long> windows = new EnumMap<>(WindowKind.class);
+    Map<WindowKind, UsageCounters> used = new EnumMap<>(WindowKind.class);
+    for (WindowKind k : WindowKind.values()) {
+      TenantAdmission.WindowUsage u = t.usage.get(k.ordinal());
+      if (u != null) {
+        windows.put(k, u.window);
+        used.put(k, u.snapshot());
+      }
+    }
+    Map<Quantity, Long> returned = new EnumMap<>(Quantity.class);
+    if (idle) {
+      for (Quantity q : Quantity.values()) {
+        TenantAdmission.Lease lease = t.leases.get(q.ordinal());
+        if (lease == null || windows.getOrDefault(q.window(), lease.window) != lease.window) {
+          continue;
+        }
+        long r = lease.remaining.getAndUpdate(v -> Math.min(v, 0));
+        if (r > 0) {
+          windows.put(q.window(), lease.window);
+          returned.put(q, r);
+        }
+      }
+    }
+    long slotsReturned = t.slotsToReturn.getAndSet(0) + (idle ? t.takeFreeSlotsBack() : 0);
+    t.heldSlots.addAndGet(-slotsReturned);
+    // Held slots are kept alive by settling at least three times per lease period.
+    boolean heartbeat = t.heldSlots.get() > 0 && now - t.lastSettleMillis >= settings.leaseTtl().toMillis() / 3;
+    if (!force && pending == 0 && returned.isEmpty() && slotsReturned == 0 && !heartbeat) {
+      t.settling.set(false);
+      return CompletableFuture.completedFuture(null);
+    }
+    Instant deadline = clock.now().plus(askTimeout);
+    long seq = t.settleSeq.incrementAndGet();
+    t.lastSettleMillis = now;
+    CompletionStage<SettleReply> reply = sharding.entityRefFor(TenantEntity.ENTITY_KEY, t.tenantId)
+        .ask(replyTo -> new TenantCommand.Settle(node, seq, deadline, Map.copyOf(windows), Map.copyOf(used),
+            Map.copyOf(returned), slotsReturned, replyTo), askTimeout);
+    return reply.handle((r, error) -> {
+      t.settling.set(false);
+      if (r != null && r.applied()) {
+        t.renewed();
+      } else {
+        t.unsettled.add(Math.max(1, pending)); // usage is cumulative: the next settlement carries it
+      }
+      return null;
+    });
+  }
+}

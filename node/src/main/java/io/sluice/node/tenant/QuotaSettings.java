@@ -1,0 +1,40 @@
+package io.sluice.node.tenant;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+
+/** Quota and circuit settings ({@code sluice.quota}, {@code sluice.circuit}). */
+public record QuotaSettings(
+    Duration leaseTtl,
+    double share,
+    long prefetchMultiplier,
+    double renewBelow,
+    Duration settleInterval,
+    long settleMaxRequests,
+    Duration idleReturn,
+    Duration denyCache,
+    long defaultCompletionEstimate,
+    Duration clockSkewTolerance,
+    int maxAcquireRounds,
+    int circuitThreshold,
+    Duration circuitOpenFor) {
+
+  public static QuotaSettings from(Config config) {
+    Config q = config.getConfig("sluice.quota");
+    Config c = config.getConfig("sluice.circuit");
+    return new QuotaSettings(
+        q.getDuration("lease-ttl"),
+        q.getDouble("share"),
+        q.getLong("prefetch-multiplier"),
+        q.getDouble("renew-below"),
+        q.getDuration("settle-interval"),
+        q.getLong("settle-max-requests"),
+        q.getDuration("idle-return"),
+        q.getDuration("deny-cache"),
+        q.getLong("default-completion-estimate"),
+        q.getDuration("clock-skew-tolerance"),
+        q.getInt("max-acquire-rounds"),
+        c.getInt("threshold"),
+        c.getDuration("open-for"));
+  }
+}
