@@ -38,6 +38,10 @@ final class Fixtures {
             deployments = [{ name = "dead-1", provider = openai, base-url = "http://127.0.0.1:%2$d/v1",
                              timeouts.connect = 1s }]
           }
+          "priced" {
+            price { input-per-million = 1000, output-per-million = 1000 }
+            deployments = [{ name = "mock-priced", provider = openai, base-url = "%1$s" }]
+          }
           "slow" {
             deployments = [{ name = "slow-1", provider = openai, base-url = "%1$s", timeouts.first-byte = 300ms }]
           }

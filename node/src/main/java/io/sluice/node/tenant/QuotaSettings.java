@@ -19,6 +19,17 @@ public record QuotaSettings(
     int circuitThreshold,
     Duration circuitOpenFor) {
 
+  public QuotaSettings {
+    // A grant is at most share x what is left: above 1 a grant could exceed the limit.
+    if (!(share > 0 && share <= 1)) {
+      throw new IllegalArgumentException("sluice.quota.share must be in (0, 1], was " + share);
+    }
+    if (renewBelow < 0 || renewBelow >= 1 || prefetchMultiplier < 1 || maxAcquireRounds < 1) {
+      throw new IllegalArgumentException("sluice.quota: renew-below must be in [0, 1), prefetch-multiplier and "
+          + "max-acquire-rounds at least 1");
+    }
+  }
+
   public static QuotaSettings from(Config config) {
     Config q = config.getConfig("sluice.quota");
     Config c = config.getConfig("sluice.circuit");
