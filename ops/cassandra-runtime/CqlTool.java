@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
  *                                                 exit 1 on timeout, 2 when process PID has died
  * CqlTool schema HOST:PORT FILE KEYSPACE          runs FILE's statements (split on ';') with the
  *                                                 keyspace "sluice" renamed to KEYSPACE
+ * CqlTool drop HOST:PORT KEYSPACE                 drops KEYSPACE if it exists
  * </pre>
  */
 public final class CqlTool {
@@ -37,8 +38,11 @@ public final class CqlTool {
       System.exit(probe(address(args[1]), Duration.ofSeconds(Long.parseLong(args[2])), pid));
     } else if (args.length == 4 && args[0].equals("schema")) {
       System.exit(schema(address(args[1]), Path.of(args[2]), args[3]));
+    } else if (args.length == 3 && args[0].equals("drop")) {
+      System.exit(drop(address(args[1]), args[2]));
     } else {
-      System.err.println("usage: CqlTool probe HOST:PORT TIMEOUT_SECONDS [PID] | schema HOST:PORT FILE KEYSPACE");
+      System.err.println("usage: CqlTool probe HOST:PORT TIMEOUT_SECONDS [PID] | schema HOST:PORT FILE KEYSPACE"
+          + " | drop HOST:PORT KEYSPACE");
       System.exit(64);
     }
   }
@@ -95,6 +99,19 @@ public final class CqlTool {
     }
     System.out.println("applied " + statements.size() + " statements of " + file.getFileName()
         + " to keyspace " + keyspace);
+    return 0;
+  }
+
+  private static int drop(InetSocketAddress address, String keyspace) {
+    if (!KEYSPACE_NAME.matcher(keyspace).matches()) {
+      System.err.println("not a keyspace name: " + keyspace);
+      return 64;
+    }
+    try (CqlSession session = session(address, Duration.ofSeconds(30))) {
+      session.execute(SimpleStatement.newInstance("DROP KEYSPACE IF EXISTS " + keyspace)
+          .setTimeout(Duration.ofSeconds(30)));
+    }
+    System.out.println("dropped keyspace " + keyspace);
     return 0;
   }
 
