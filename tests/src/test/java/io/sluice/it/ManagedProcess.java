@@ -33,6 +33,11 @@ class ManagedProcess implements AutoCloseable {
     return process.pid();
   }
 
+  /** The exit code; only once {@link #alive()} is false. */
+  int exitCode() {
+    return process.exitValue();
+  }
+
   /** SIGTERM, then wait for a clean exit (coordinated shutdown), then SIGKILL if it hangs. */
   void stop() {
     process.destroy();

@@ -34,6 +34,11 @@ final class SluiceNode implements AutoCloseable {
 
   /** Starts a node whose config file holds {@code hocon}, with its own data directory. */
   static SluiceNode start(String name, String hocon) {
+    return start(name, hocon, Map.of());
+  }
+
+  /** Like {@link #start(String, String)}, with more environment variables for the node. */
+  static SluiceNode start(String name, String hocon, Map<String, String> extraEnv) {
     Path dir = Repo.scratch("node-" + name);
     Path config = dir.resolve("node.conf");
     try {
@@ -47,6 +52,7 @@ final class SluiceNode implements AutoCloseable {
     env.put("SLUICE_HTTP_HOST", "127.0.0.1");
     env.put("SLUICE_ADMIN_KEY", ADMIN_KEY);
     env.put("SLUICE_DATA_DIR", dir.resolve("data").toString());
+    env.putAll(extraEnv);
     SluiceNode node = new SluiceNode(config, dir.resolve("data"), port, env);
     node.startProcess();
     return node;
