@@ -7,7 +7,7 @@ import io.sluice.node.api.OpenAiError;
  * or the upstream did not answer in time. Carries what the client is told, without secrets.
  */
 public final class UpstreamFailure extends RuntimeException {
-  /** How the exchange failed; only SERVER and TIMEOUT count against a deployment's health. */
+  /** How the exchange failed; {@link ErrorClass#of} gives its class (both count against the deployment). */
   public enum Kind { CONNECT, TIMEOUT }
 
   private final Kind kind;

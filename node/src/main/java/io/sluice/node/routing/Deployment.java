@@ -6,6 +6,9 @@ import java.time.Duration;
  * One upstream deployment of a model: where it is, which provider adapter speaks to it, the model
  * name it knows, its own key, and its own timeouts and connection pool. The API key is never
  * printed: {@link #toString()} leaves it out.
+ *
+ * <p>{@code maxConcurrentRequests} bounds the requests this node has in flight to the deployment
+ * ({@link ConcurrencyLimiter}); {@link #UNLIMITED} (0) means no bound beyond the pool's.
  */
 public record Deployment(
     String name,
@@ -19,7 +22,25 @@ public record Deployment(
     Duration firstByteTimeout,
     Duration totalTimeout,
     int maxConnections,
-    int maxOpenRequests) {
+    int maxOpenRequests,
+    int maxConcurrentRequests) {
+
+  /** {@code maxConcurrentRequests} of a deployment without its own limit. */
+  public static final int UNLIMITED = 0;
+
+  public Deployment {
+    if (maxConcurrentRequests < 0) {
+      throw new IllegalArgumentException("maxConcurrentRequests must not be negative: " + maxConcurrentRequests);
+    }
+  }
+
+  /** A deployment without a concurrency limit (the fields before that limit existed). */
+  public Deployment(String name, String provider, String baseUrl, String upstreamModel, String apiKey, int weight,
+      int priority, Duration connectTimeout, Duration firstByteTimeout, Duration totalTimeout, int maxConnections,
+      int maxOpenRequests) {
+    this(name, provider, baseUrl, upstreamModel, apiKey, weight, priority, connectTimeout, firstByteTimeout,
+        totalTimeout, maxConnections, maxOpenRequests, UNLIMITED);
+  }
 
   @Override
   public String toString() {

@@ -15,12 +15,31 @@ import java.util.Map;
  * The models this gateway serves ({@code sluice.models}), each with its price and deployments,
  * read once at start. Model names are the names clients send; each deployment may call the model
  * something else upstream.
+ *
+ * <p>A model may name a routing {@code strategy} ({@code weighted}, the default, or {@code
+ * latency}) and {@code fallbacks}: other served models tried, in order, when its own deployments
+ * fail. Fallbacks are not followed transitively (a fallback's own fallbacks are not tried), so
+ * there are no cycles; each must name another served model.
  */
 public record ModelCatalog(Map<String, Model> models) {
 
-  /** A served model: its name, USD price per million input and output tokens, its deployments. */
+  /**
+   * A served model: its name, USD price per million input and output tokens, its deployments,
+   * how requests are spread over them, and the models to fall back to.
+   */
   public record Model(String name, BigDecimal inputPerMillion, BigDecimal outputPerMillion,
-      List<Deployment> deployments) {}
+      List<Deployment> deployments, RoutingStrategy strategy, List<String> fallbacks) {
+
+    public Model {
+      deployments = List.copyOf(deployments);
+      fallbacks = List.copyOf(fallbacks);
+    }
+
+    /** A model with the default strategy and no fallbacks. */
+    public Model(String name, BigDecimal inputPerMillion, BigDecimal outputPerMillion, List<Deployment> deployments) {
+      this(name, inputPerMillion, outputPerMillion, deployments, RoutingStrategy.WEIGHTED, List.of());
+    }
+  }
 
   public Model get(String name) {
     return models.get(name);
@@ -41,9 +60,37 @@ public record ModelCatalog(Map<String, Model> models) {
       }
       BigDecimal in = m.hasPath("price.input-per-million") ? decimal(m, "price.input-per-million") : BigDecimal.ZERO;
       BigDecimal out = m.hasPath("price.output-per-million") ? decimal(m, "price.output-per-million") : BigDecimal.ZERO;
-      models.put(name, new Model(name, in, out, List.copyOf(deployments)));
+      RoutingStrategy strategy = RoutingStrategy.WEIGHTED;
+      if (m.hasPath("strategy")) {
+        try {
+          strategy = RoutingStrategy.parse(m.getString("strategy"));
+        } catch (IllegalArgumentException e) {
+          throw new ConfigException.BadValue("sluice.models." + name + ".strategy",
+              "must be weighted or latency, not '" + m.getString("strategy") + "'");
+        }
+      }
+      List<String> fallbacks = m.hasPath("fallbacks") ? m.getStringList("fallbacks") : List.of();
+      models.put(name, new Model(name, in, out, deployments, strategy, fallbacks));
+    }
+    for (Model model : models.values()) {
+      checkFallbacks(model, models);
     }
     return new ModelCatalog(Collections.unmodifiableMap(models));
+  }
+
+  private static void checkFallbacks(Model model, Map<String, Model> models) {
+    String path = "sluice.models." + model.name() + ".fallbacks";
+    if (model.fallbacks().contains(model.name())) {
+      throw new ConfigException.BadValue(path, "a model cannot fall back to itself");
+    }
+    if (model.fallbacks().stream().distinct().count() != model.fallbacks().size()) {
+      throw new ConfigException.BadValue(path, "names a model twice");
+    }
+    for (String f : model.fallbacks()) {
+      if (!models.containsKey(f)) {
+        throw new ConfigException.BadValue(path, "names '" + f + "', which is not a served model");
+      }
+    }
   }
 
   private static Deployment deployment(String model, Config d) {
@@ -64,7 +111,17 @@ public record ModelCatalog(Map<String, Model> models) {
         d.getDuration("timeouts.first-byte"),
         d.getDuration("timeouts.total"),
         d.getInt("pool.max-connections"),
-        d.getInt("pool.max-open-requests"));
+        d.getInt("pool.max-open-requests"),
+        maxConcurrentRequests(model, d));
+  }
+
+  private static int maxConcurrentRequests(String model, Config d) {
+    int limit = d.hasPath("max-concurrent-requests") ? d.getInt("max-concurrent-requests") : Deployment.UNLIMITED;
+    if (limit < 0) {
+      throw new ConfigException.BadValue("sluice.models." + model + ".deployments.max-concurrent-requests",
+          "must not be negative (0 means no limit)");
+    }
+    return limit;
   }
 
   private static BigDecimal decimal(Config c, String path) {

@@ -6,6 +6,9 @@ import java.util.random.RandomGenerator;
 /**
  * Picks the deployment for a request: among the deployments with the best (lowest) priority,
  * weighted random. Pure: randomness is injected, so tests are deterministic.
+ *
+ * <p>Superseded by {@link WeightedRandom} (the same first pick, plus a fallback order) and {@link
+ * RoutePlanner}; kept until the request path moves to them.
  */
 public final class Router {
   private final RandomGenerator random;
