@@ -16,7 +16,17 @@ import io.sluice.node.provider.UpstreamClient;
 import io.sluice.node.provider.openai.OpenAiAdapter;
 import io.sluice.node.routing.Deployment;
 import io.sluice.node.routing.ModelCatalog;
-import io.sluice.node.routing.Router;
+import io.sluice.node.metrics.GatewayMetrics;
+import io.sluice.node.routing.Backoff;
+import io.sluice.node.routing.DeploymentStates;
+import io.sluice.node.routing.HealthSettings;
+import io.sluice.node.routing.LeastLoaded;
+import io.sluice.node.routing.RetryPolicy;
+import io.sluice.node.routing.RoutePlanner;
+import io.sluice.node.routing.RoutingSettings;
+import io.sluice.node.routing.RoutingStrategy;
+import io.sluice.node.routing.WeightedRandom;
+import java.util.random.RandomGenerator;
 import io.sluice.node.tenant.TenantChanged;
 import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.QuotaSettings;
@@ -135,12 +145,23 @@ public final class Main {
     CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "settle-leases",
         () -> admission.returnAll().thenApply(v -> Done.getInstance()));
 
+    RoutingSettings routing = RoutingSettings.from(config);
+    DeploymentStates states = DeploymentStates.create(catalog, routing, HealthSettings.from(config),
+        InstantSource.system(), System::nanoTime);
+    RandomGenerator random = ThreadLocalRandom.current();
+    RoutePlanner planner = new RoutePlanner(catalog, routing, Map.of(
+        RoutingStrategy.WEIGHTED, new WeightedRandom(random),
+        RoutingStrategy.LATENCY, new LeastLoaded(random, states::cost)));
+    RetryPolicy retries = new RetryPolicy(routing, new Backoff(routing.backoff(), random));
+    GatewayMetrics metrics = new GatewayMetrics(states);
+
     Materializer materializer = Materializer.matFromSystem(system);
-    InferenceRoutes inference = new InferenceRoutes(system, settings, directory, catalog,
-        new Router(ThreadLocalRandom.current()), adapters, new UpstreamClient(system, catalog), admission, quota,
-        new TokenEstimator());
-    AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, materializer);
-    return HttpServer.bind(system, settings, new HealthRoutes(readiness).route(), inference.route(), admin.route())
+    InferenceRoutes inference = new InferenceRoutes(system, settings, directory, catalog, adapters,
+        new UpstreamClient(system, catalog), admission, quota, new TokenEstimator(), routing, planner, retries,
+        states, metrics);
+    AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states, materializer);
+    return HttpServer.bind(system, settings, new HealthRoutes(readiness, metrics).route(), inference.route(),
+            admin.route())
         .thenApply(binding -> {
           LOG.info("Sluice node listening on http://{}:{} ({})", settings.httpHost(),
               binding.localAddress().getPort(), settings);

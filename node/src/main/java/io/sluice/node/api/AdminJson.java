@@ -138,4 +138,25 @@ public final class AdminJson {
       return new Circuits("list", out);
     }
   }
+
+  /** A deployment's health as this node sees it (node-local outlier ejection). */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record DeploymentHealth(String name, String state, int consecutiveFailures, double failureRate,
+      long requestsInWindow, Instant ejectedUntil, int ejections, int inFlight, int maxConcurrentRequests,
+      double latencyMs) {}
+
+  /** {@code GET /admin/v1/deployments}: every deployment's node-local health. */
+  public record Deployments(String object, List<DeploymentHealth> data) {
+    public static Deployments of(io.sluice.node.routing.DeploymentStates states) {
+      List<DeploymentHealth> out = new ArrayList<>();
+      states.all().forEach((name, st) -> {
+        var h = st.health().snapshot();
+        out.add(new DeploymentHealth(name, h.state().name().toLowerCase(), h.consecutiveFailures(), h.failureRate(),
+            h.requestsInWindow(), h.ejectedUntil().orElse(null), h.ejections(), st.limiter().inFlight(),
+            st.limiter().limit(), st.latency().rttNanos() / 1e6));
+      });
+      return new Deployments("list", out);
+    }
+  }
 }

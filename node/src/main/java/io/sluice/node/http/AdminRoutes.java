@@ -21,6 +21,7 @@ import io.sluice.node.api.AdminJson;
 import io.sluice.node.api.OpenAiError;
 import io.sluice.node.auth.ApiKeys;
 import io.sluice.node.auth.KeyDirectory;
+import io.sluice.node.routing.DeploymentStates;
 import io.sluice.node.routing.ModelCatalog;
 import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.TenantCommand.Rejection;
@@ -57,14 +58,16 @@ public final class AdminRoutes {
   private final ClusterSharding sharding;
   private final KeyDirectory directory;
   private final ModelCatalog catalog;
+  private final DeploymentStates states;
   private final Materializer materializer;
 
   public AdminRoutes(NodeSettings settings, ClusterSharding sharding, KeyDirectory directory,
-      ModelCatalog catalog, Materializer materializer) {
+      ModelCatalog catalog, DeploymentStates states, Materializer materializer) {
     this.settings = settings;
     this.sharding = sharding;
     this.directory = directory;
     this.catalog = catalog;
+    this.states = states;
     this.materializer = materializer;
   }
 
@@ -78,7 +81,8 @@ public final class AdminRoutes {
                 : "Incorrect or missing admin key.",
             "invalid_request_error", null, "invalid_admin_key")));
       }
-      return pathPrefix("tenants", () -> concat(
+      return concat(path("deployments", () -> get(() -> complete(json(200, AdminJson.Deployments.of(states))))),
+          pathPrefix("tenants", () -> concat(
           pathEnd(() -> post(() -> withBody(request, this::createTenant))),
           pathPrefix(segment(), id -> concat(
               pathEnd(() -> concat(
@@ -96,7 +100,7 @@ public final class AdminRoutes {
                   path(segment(), keyId -> delete(() -> answer(id, 200,
                       r -> new TenantCommand.RevokeKey(keyId, r),
                       s -> new AdminJson.KeyInfo(keyId, s.keys().get(keyId).createdAt(),
-                          s.keys().get(keyId).revokedAt(), false))))))))));
+                          s.keys().get(keyId).revokedAt(), false)))))))))));
     }));
   }
 

@@ -53,10 +53,15 @@ public final class UpstreamClient {
    * the deployment's first-byte timeout; fails with {@link UpstreamFailure} otherwise.
    */
   public CompletionStage<HttpResponse> send(Deployment d, HttpRequest request) {
+    return send(d, request, d.firstByteTimeout());
+  }
+
+  /** Like {@link #send(Deployment, HttpRequest)} with a first-byte timeout cut to what a deadline leaves. */
+  public CompletionStage<HttpResponse> send(Deployment d, HttpRequest request, java.time.Duration firstByte) {
     CompletableFuture<HttpResponse> sent =
         http.singleRequest(request, https, pools.get(d.name()), log).toCompletableFuture();
     CompletableFuture<HttpResponse> timed =
-        sent.copy().orTimeout(d.firstByteTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        sent.copy().orTimeout(Math.max(1, firstByte.toMillis()), TimeUnit.MILLISECONDS);
     return timed.handle((response, error) -> {
       if (error == null) {
         return response;
@@ -66,7 +71,7 @@ public final class UpstreamClient {
         // The response may still come; drain it so its connection returns to the pool.
         sent.thenAccept(late -> late.discardEntityBytes(materializer));
         throw new UpstreamFailure(UpstreamFailure.Kind.TIMEOUT, d.name(),
-            "no response within " + d.firstByteTimeout().toMillis() + " ms");
+            "no response within " + firstByte.toMillis() + " ms");
       }
       throw classify(d, cause);
     });

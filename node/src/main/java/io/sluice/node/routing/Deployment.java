@@ -7,7 +7,8 @@ import java.time.Duration;
  * name it knows, its own key, and its own timeouts and connection pool. The API key is never
  * printed: {@link #toString()} leaves it out.
  *
- * <p>{@code maxConcurrentRequests} bounds the requests this node has in flight to the deployment
+ * <p>{@code idleTimeout} ends a stream that stays silent longer (with an SSE error event).
+ * {@code maxConcurrentRequests} bounds the requests this node has in flight to the deployment
  * ({@link ConcurrencyLimiter}); {@link #UNLIMITED} (0) means no bound beyond the pool's.
  */
 public record Deployment(
@@ -23,12 +24,16 @@ public record Deployment(
     Duration totalTimeout,
     int maxConnections,
     int maxOpenRequests,
-    int maxConcurrentRequests) {
+    int maxConcurrentRequests,
+    Duration idleTimeout) {
 
   /** {@code maxConcurrentRequests} of a deployment without its own limit. */
   public static final int UNLIMITED = 0;
 
   public Deployment {
+    if (idleTimeout == null) {
+      idleTimeout = totalTimeout;
+    }
     if (maxConcurrentRequests < 0) {
       throw new IllegalArgumentException("maxConcurrentRequests must not be negative: " + maxConcurrentRequests);
     }
@@ -39,7 +44,15 @@ public record Deployment(
       int priority, Duration connectTimeout, Duration firstByteTimeout, Duration totalTimeout, int maxConnections,
       int maxOpenRequests) {
     this(name, provider, baseUrl, upstreamModel, apiKey, weight, priority, connectTimeout, firstByteTimeout,
-        totalTimeout, maxConnections, maxOpenRequests, UNLIMITED);
+        totalTimeout, maxConnections, maxOpenRequests, UNLIMITED, null);
+  }
+
+  /** A deployment whose streams may be silent as long as the whole exchange may last. */
+  public Deployment(String name, String provider, String baseUrl, String upstreamModel, String apiKey, int weight,
+      int priority, Duration connectTimeout, Duration firstByteTimeout, Duration totalTimeout, int maxConnections,
+      int maxOpenRequests, int maxConcurrentRequests) {
+    this(name, provider, baseUrl, upstreamModel, apiKey, weight, priority, connectTimeout, firstByteTimeout,
+        totalTimeout, maxConnections, maxOpenRequests, maxConcurrentRequests, null);
   }
 
   @Override

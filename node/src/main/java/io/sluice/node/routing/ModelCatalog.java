@@ -112,7 +112,8 @@ public record ModelCatalog(Map<String, Model> models) {
         d.getDuration("timeouts.total"),
         d.getInt("pool.max-connections"),
         d.getInt("pool.max-open-requests"),
-        maxConcurrentRequests(model, d));
+        maxConcurrentRequests(model, d),
+        d.getDuration("timeouts.idle"));
   }
 
   private static int maxConcurrentRequests(String model, Config d) {

@@ -47,7 +47,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
   }
 
   private enum Route {
-    CHAT, EMBEDDINGS, MODELS, STATS, RESET, LAST_REQUEST, NOT_FOUND, BAD_METHOD, BAD_HTTP;
+    CHAT, EMBEDDINGS, MODELS, STATS, RESET, CONFIG, LAST_REQUEST, NOT_FOUND, BAD_METHOD, BAD_HTTP;
 
     static Route of(HttpMethod m, String path) {
       return switch (path) {
@@ -56,6 +56,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
         case "/v1/models" -> m == HttpMethod.GET ? MODELS : BAD_METHOD;
         case "/mock/stats" -> m == HttpMethod.GET ? STATS : BAD_METHOD;
         case "/mock/reset" -> m == HttpMethod.POST ? RESET : BAD_METHOD;
+        case "/mock/config" -> m == HttpMethod.POST ? CONFIG : BAD_METHOD;
         case "/mock/last-request" -> m == HttpMethod.GET ? LAST_REQUEST : BAD_METHOD;
         default -> NOT_FOUND;
       };
@@ -172,7 +173,16 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       case RESET -> {
         state.stats.reset();
         state.last = null;
+        state.clearOverrides();
         json(ex, OK, state.stats.toJson());
+      }
+      case CONFIG -> {
+        try {
+          state.configure(ex.body);
+          json(ex, OK, "{\"ok\":true}");
+        } catch (IOException | RuntimeException e) {
+          error(ex, 400, "Bad mock config: " + e.getMessage(), null, null);
+        }
       }
       case LAST_REQUEST -> {
         ServerState.Recorded last = state.last;
@@ -213,9 +223,13 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
 
     MockSettings s = state.settings;
     boolean stream = ex.route == Route.CHAT && r.stream;
-    long delay = stream ? pick(r.ttftMs, s.ttftMs()) : pick(r.latencyMs, s.latencyMs());
+    long baseLatency = state.latencyMs >= 0 ? state.latencyMs : s.latencyMs();
+    long delay = stream ? pick(r.ttftMs, s.ttftMs()) : pick(r.latencyMs, baseLatency);
+    double errorRate = state.errorRate >= 0 ? state.errorRate : s.errorRate();
+    Integer scripted = state.script.poll();
     int status = r.status > 0 ? r.status
-        : s.errorRate() > 0 && ThreadLocalRandom.current().nextDouble() < s.errorRate() ? s.errorStatus() : 200;
+        : scripted != null ? scripted
+        : errorRate > 0 && ThreadLocalRandom.current().nextDouble() < errorRate ? s.errorStatus() : 200;
     if (status != 200) {
       later(ex, delay, () -> error(ex, status, "Mock upstream failure (status " + status + ").", null, null));
       return;

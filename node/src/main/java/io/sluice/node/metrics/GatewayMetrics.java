@@ -1,0 +1,74 @@
+package io.sluice.node.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.sluice.node.api.RequestScan.Operation;
+import io.sluice.node.routing.Deployment;
+import io.sluice.node.routing.DeploymentStates;
+import io.sluice.node.routing.OutlierDetector;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The node's Prometheus metrics, served at {@code GET /metrics}: requests by operation and
+ * status, upstream attempts by deployment and outcome, each deployment's health, in-flight
+ * requests and latency estimate, and the JVM. Counters are looked up once per label set and then
+ * cached, so counting costs an increment on the request path.
+ */
+public final class GatewayMetrics {
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final ConcurrentHashMap<Integer, Counter> requests = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Counter> attempts = new ConcurrentHashMap<>();
+
+  public GatewayMetrics(DeploymentStates states) {
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    states.all().forEach((name, st) -> {
+      Gauge.builder("sluice_deployment_health", st, s -> healthValue(s.health().snapshot().state()))
+          .description("Deployment health on this node: 0 healthy, 1 half-open (probing), 2 ejected")
+          .tag("deployment", name).register(registry);
+      Gauge.builder("sluice_deployment_in_flight", st, s -> s.limiter().inFlight())
+          .description("Requests in flight to the deployment from this node")
+          .tag("deployment", name).register(registry);
+      Gauge.builder("sluice_deployment_latency_seconds", st, s -> s.latency().rttNanos() / 1e9)
+          .description("Peak-EWMA latency estimate of the deployment")
+          .tag("deployment", name).register(registry);
+    });
+  }
+
+  private static double healthValue(OutlierDetector.State state) {
+    return switch (state) {
+      case CLOSED -> 0;
+      case HALF_OPEN -> 1;
+      default -> 2;
+    };
+  }
+
+  /** Counts a finished client request. */
+  public void request(Operation op, int status) {
+    requests.computeIfAbsent(op.ordinal() * 1000 + status, k -> Counter.builder("sluice_requests")
+        .description("Client requests by operation and HTTP status")
+        .tag("operation", op.name().toLowerCase()).tag("status", Integer.toString(status))
+        .register(registry)).increment();
+  }
+
+  /** Counts one upstream attempt and how it ended (OK or an error class). */
+  public void attempt(Deployment d, String outcome) {
+    attempts.computeIfAbsent(d.name() + '\u0000' + outcome, k -> Counter.builder("sluice_upstream_attempts")
+        .description("Upstream attempts by deployment and outcome")
+        .tag("deployment", d.name()).tag("outcome", outcome.toLowerCase())
+        .register(registry)).increment();
+  }
+
+  /** The Prometheus text exposition. */
+  public String scrape() {
+    return registry.scrape();
+  }
+}
