@@ -59,6 +59,11 @@ final class MockUpstream implements AutoCloseable {
     return Api.json(Api.send("GET", "http://127.0.0.1:" + port + "/mock/last-request", Map.of(), null).body());
   }
 
+  /** Changes the mock at run time: error rate, latency, or a script of statuses for the next requests. */
+  void configure(String json) {
+    Api.send("POST", "http://127.0.0.1:" + port + "/mock/config", Map.of(), json);
+  }
+
   void reset() {
     Api.send("POST", "http://127.0.0.1:" + port + "/mock/reset", Map.of(), "");
   }
