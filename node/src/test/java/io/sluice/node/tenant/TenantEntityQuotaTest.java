@@ -629,6 +629,20 @@ class TenantEntityQuotaTest {
   }
 
   @Test
+  void reportUpstream_successWhileStillOpen_ignored() {
+    // A request sent before the circuit opened may still succeed afterwards; only a probe in the
+    // half-open state may close the circuit (CircuitState, ReportUpstream javadoc).
+    create(null);
+    openCircuit("d1");
+    TenantState open = state();
+    clock.advance(Duration.ofSeconds(1));
+    var result = report("d1", 200, 0, true);
+    assertTrue(result.hasNoEvents(), () -> "closed early: " + result.events());
+    assertEquals(open.circuits(), result.state().circuits());
+    changes.expectNoMessage(QUIET);
+  }
+
+  @Test
   void reportUpstream_successWhileHalfOpen_closesAndPublishes() {
     create(null);
     openCircuit("d1");
