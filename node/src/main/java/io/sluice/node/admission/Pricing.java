@@ -23,6 +23,6 @@ public record Pricing(long inputPicoPerToken, long outputPicoPerToken) {
   public long costNanos(long promptTokens, long completionTokens) {
     long pico = Math.addExact(Math.multiplyExact(promptTokens, inputPicoPerToken),
         Math.multiplyExact(completionTokens, outputPicoPerToken));
-    return Math.floorDiv(pico + 999, 1000);
+    return -Math.floorDiv(-pico, 1000); // ceiling division; pico + 999 could wrap negative near Long.MAX_VALUE
   }
 }

@@ -256,8 +256,8 @@ public final class TenantEntity
     CircuitState circuit = state.circuits().getOrDefault(c.deployment(), CircuitState.CLOSED);
     if (c.success()) {
       circuitFailures.remove(c.deployment());
-      if (!circuit.open()) {
-        return Effect().noReply();
+      if (!circuit.open() || now.isBefore(circuit.openUntil())) {
+        return Effect().noReply(); // only a half-open circuit closes; an open one ignores late successes
       }
       return publishAfter(new CircuitClosed(c.deployment(), now));
     }
