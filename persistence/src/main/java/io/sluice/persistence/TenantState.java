@@ -173,7 +173,8 @@ public record TenantState(
         if (k != e.kind()) used.put(k, u);
       });
       boolean expired = !e.at().isBefore(s.expiresAt());
-      boolean empty = granted.isEmpty() && used.isEmpty() && s.slots() == 0;
+      // An expired node's slots are free again, so they do not keep it in the state.
+      boolean empty = granted.isEmpty() && used.isEmpty();
       if (!(expired && empty)) {
         nextNodes.put(node, new NodeShare(Map.copyOf(granted), Map.copyOf(used), s.slots(), s.expiresAt(),
             s.lastAcquireSeq(), s.lastSettleSeq()));

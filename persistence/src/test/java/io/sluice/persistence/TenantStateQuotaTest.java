@@ -313,7 +313,7 @@ class TenantStateQuotaTest {
         Arguments.of("expiring exactly at the roll", grant("n", 1, Map.of(RPM, 5L), 0, T0), false),
         Arguments.of("live, only minute grants", grant("n", 1, Map.of(RPM, 5L), 0, LIVE), true),
         Arguments.of("expired, a day grant", grant("n", 1, Map.of(TPD, 5L), 0, expired), true),
-        Arguments.of("expired, slots", grant("n", 1, Map.of(), 1, expired), true),
+        Arguments.of("expired, slots (free again once expired)", grant("n", 1, Map.of(), 1, expired), false),
         Arguments.of("expired, day usage", settle("n", 1, Map.of(WindowKind.DAY, usage(1, 0, 0, 0)), Map.of(), 0,
             expired), true),
         Arguments.of("expired, minute usage", settle("n", 1, Map.of(WindowKind.MINUTE, usage(1, 0, 0, 0)), Map.of(),

@@ -65,8 +65,9 @@ public final class SseUsage {
   /** Reads one event; true when it must be dropped. */
   private boolean inspect(ByteString event) {
     byte[] bytes = event.toArrayUnsafe();
-    if (indexOf(bytes, CONTENT, 0) >= 0) {
-      contentChunks++;
+    int c = indexOf(bytes, CONTENT, 0);
+    if (c >= 0 && c + CONTENT.length < bytes.length && bytes[c + CONTENT.length] != '"') {
+      contentChunks++; // a chunk with text; the role-only first chunk ("content":"") carries none
     }
     int u = indexOf(bytes, USAGE, 0);
     if (u < 0) {

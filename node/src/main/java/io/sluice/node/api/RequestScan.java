@@ -31,6 +31,8 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
   }
 
   public static final TokenCounter NO_COUNT = text -> 0;
+  /** Far above any model's output limit; bounds the reservation so its cost cannot overflow. */
+  public static final long MAX_TOKENS = 100_000_000L;
   /** OpenAI's accounting: each message costs 3 tokens of framing, a reply is primed with 3. */
   private static final int PER_MESSAGE = 3;
   private static final int REPLY_PRIMING = 3;
@@ -116,8 +118,9 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
             if (v == JsonToken.VALUE_NULL) {
               break;
             }
-            if (v != JsonToken.VALUE_NUMBER_INT || p.getLongValue() < 0) {
-              throw new InvalidRequest("'" + field + "' must be a non-negative integer.", field);
+            if (v != JsonToken.VALUE_NUMBER_INT || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                || p.getLongValue() < 0 || p.getLongValue() > MAX_TOKENS) {
+              throw new InvalidRequest("'" + field + "' must be an integer from 0 to " + MAX_TOKENS + ".", field);
             }
             if (maxTokens < 0 || field.equals("max_completion_tokens")) {
               maxTokens = p.getLongValue();
