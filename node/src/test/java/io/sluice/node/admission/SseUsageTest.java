@@ -38,8 +38,8 @@ class SseUsageTest {
   private static final String DONE = "data: [DONE]";
   private static final List<String> EVENTS = List.of(ROLE, C1, C2, C3, STOP, USAGE, DONE);
   private static final UsageScan.Tokens TOKENS = new UsageScan.Tokens(9, 4);
-  /** Events with "content":"…": the role chunk's empty content counts too. */
-  private static final long CONTENT_CHUNKS = 4;
+  /** Events with "content":"…" holding text: the role chunk's empty content does not count. */
+  private static final long CONTENT_CHUNKS = 3;
 
   private static String stream(String lineEnd) {
     StringBuilder b = new StringBuilder();
@@ -245,7 +245,7 @@ class SseUsageTest {
     SseUsage sse = new SseUsage(true);
     sse.onChunk(ByteString.fromString(in));
     assertNull(sse.usage());
-    assertEquals(3, sse.contentChunks());
+    assertEquals(2, sse.contentChunks()); // C1 and C2; the role chunk carries no text
   }
 
   @Test
