@@ -16,13 +16,20 @@ import java.util.Map;
  * the libraries' reference.conf. The data directory is made absolute so the embedded database
  * does not depend on the working directory's spelling.
  *
+ * <p>Layers, lowest first: the libraries' reference.conf, {@code application.conf}, the profile
+ * named by {@code SLUICE_PROFILE} (a classpath resource such as {@code multi-node/cluster.conf}),
+ * the {@code --config} file, then the list-valued environment variables.
+ *
  * <p>HOCON's {@code ${?ENV}} only yields strings, so the environment variables whose value is a
  * list ({@link #LIST_ENV}, comma-separated) are applied here, over the config file.
  */
 public final class ConfigLoader {
   /** Environment variable to the list setting that its comma-separated value replaces. */
   static final Map<String, String> LIST_ENV = Map.of(
-      "SLUICE_CASSANDRA_CONTACT_POINTS", "datastax-java-driver.basic.contact-points");
+      "SLUICE_CASSANDRA_CONTACT_POINTS", "datastax-java-driver.basic.contact-points",
+      "SLUICE_SEED_NODES", "pekko.cluster.seed-nodes");
+  /** Names a classpath profile (e.g. {@code multi-node/cluster.conf}) layered under the config file. */
+  static final String PROFILE_ENV = "SLUICE_PROFILE";
 
   private ConfigLoader() {}
 
@@ -32,6 +39,11 @@ public final class ConfigLoader {
 
   static Config load(Path configFile, Map<String, String> env) {
     Config app = ConfigFactory.parseResourcesAnySyntax("application");
+    String profile = env.get(PROFILE_ENV);
+    if (profile != null && !profile.isBlank()) {
+      Config p = ConfigFactory.parseResources(profile.strip(), ConfigParseOptions.defaults().setAllowMissing(false));
+      app = p.withFallback(app);
+    }
     Config layered = app;
     if (configFile != null) {
       if (!Files.isRegularFile(configFile)) {

@@ -5,6 +5,7 @@ import io.sluice.node.admission.Admission;
 import io.sluice.node.admission.TokenEstimator;
 import io.sluice.node.auth.KeyDirectory;
 import io.sluice.node.auth.TenantView;
+import io.sluice.node.health.ClusterInfo;
 import io.sluice.node.health.JournalProbe;
 import io.sluice.node.health.Readiness;
 import io.sluice.node.http.AdminRoutes;
@@ -35,6 +36,7 @@ import io.sluice.persistence.TenantState;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -141,8 +143,19 @@ public final class Main {
     system.systemActorOf(JournalProbe.create(nodeId, settings.probeInterval(), journalOk), "journal-probe", Props.empty());
     Readiness readiness = new Readiness(system, journalOk, settings.probeInterval(), settings.probeTimeout());
 
-    // A leaving node hands its unused quota back and settles all usage before the cluster stops.
-    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "settle-leases",
+    // A clean shutdown: first report not ready and give load balancers a moment to notice; the
+    // HTTP server then stops accepting and drains in-flight requests and streams; then the node
+    // hands its unused quota back and settles all usage; only then does it leave the cluster
+    // (which hands its shards off).
+    CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "report-unready", () -> {
+      readiness.shuttingDown();
+      CompletableFuture<Done> later = new CompletableFuture<>();
+      system.scheduler().scheduleOnce(settings.unreadyDelay(), () -> later.complete(Done.getInstance()),
+          system.executionContext());
+      return later;
+    });
+    shutdown.addTask(CoordinatedShutdown.PhaseServiceStop(), "settle-leases",
         () -> admission.returnAll().thenApply(v -> Done.getInstance()));
 
     RoutingSettings routing = RoutingSettings.from(config);
@@ -159,8 +172,9 @@ public final class Main {
     InferenceRoutes inference = new InferenceRoutes(system, settings, directory, catalog, adapters,
         new UpstreamClient(system, catalog), admission, quota, new TokenEstimator(), routing, planner, retries,
         states, metrics);
-    AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states, materializer);
-    return HttpServer.bind(system, settings, new HealthRoutes(readiness, metrics).route(), inference.route(),
+    AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
+        new ClusterInfo(system, settings.askTimeout()), materializer);
+    return HttpServer.bind(system, settings, settings.drainTimeout(), new HealthRoutes(readiness, metrics).route(), inference.route(),
             admin.route())
         .thenApply(binding -> {
           LOG.info("Sluice node listening on http://{}:{} ({})", settings.httpHost(),

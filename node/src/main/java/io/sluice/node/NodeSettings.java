@@ -18,7 +18,9 @@ public record NodeSettings(
     Duration probeInterval,
     Duration probeTimeout,
     Duration keyCacheTtl,
-    long keyCacheMaxTenants) {
+    long keyCacheMaxTenants,
+    Duration unreadyDelay,
+    Duration drainTimeout) {
 
   public static NodeSettings from(Config config) {
     Config http = config.getConfig("sluice.http");
@@ -35,7 +37,9 @@ public record NodeSettings(
         node.getDuration("readiness.probe-interval"),
         node.getDuration("readiness.probe-timeout"),
         auth.getDuration("cache-ttl"),
-        auth.getLong("cache-max-tenants"));
+        auth.getLong("cache-max-tenants"),
+        node.getDuration("shutdown.unready-delay"),
+        node.getDuration("shutdown.drain-timeout"));
   }
 
   @Override

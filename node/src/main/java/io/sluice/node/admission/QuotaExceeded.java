@@ -46,6 +46,13 @@ public final class QuotaExceeded extends RuntimeException {
         + " reached; retry when a request finishes.", "requests", null, "rate_limit_exceeded"), retryAfterSeconds);
   }
 
+  /** The tenant store (entity, journal) does not answer and the node holds no lease that covers the request. */
+  public static QuotaExceeded storeUnavailable() {
+    return new QuotaExceeded(new OpenAiError(503, "Quota cannot be checked right now (the tenant store does not "
+        + "answer) and this node holds no lease that covers the request; retry shortly.", "server_error", null,
+        "quota_store_unavailable"), 1);
+  }
+
   /** The tenant was disabled while the request waited for quota. */
   public static QuotaExceeded tenantGone() {
     return new QuotaExceeded(OpenAiError.invalidApiKey(), 0);

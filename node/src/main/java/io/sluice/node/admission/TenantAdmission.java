@@ -83,6 +83,10 @@ final class TenantAdmission {
   private volatile TenantLimits limitsSeen;
 
   private final AtomicReference<CompletableFuture<Void>> acquiring = new AtomicReference<>();
+  /** Until when the tenant store is taken to be down, after an acquire got no answer. */
+  private volatile long storeDownUntil;
+  /** The window in which this node last granted itself an outage allowance, per quantity. */
+  private final AtomicLongArray allowanceWindow = new AtomicLongArray(QUANTITIES.length);
   final AtomicLong acquireSeq = new AtomicLong();
   final AtomicLong settleSeq = new AtomicLong();
   final AtomicBoolean settling = new AtomicBoolean();
@@ -218,6 +222,12 @@ final class TenantAdmission {
         held[i].remaining.addAndGet(reserved[i]);
       }
     }
+    if (now < storeDownUntil) {
+      if (owner.settings().failClosedWhenStoreDown() || missing == null || !grantOutageAllowance(missing, lim)) {
+        return CompletableFuture.failedFuture(QuotaExceeded.storeUnavailable().withHeaders(rateLimitHeaders()));
+      }
+      return admit(d, round + 1);
+    }
     if (missing != null) {
       for (Map.Entry<Quantity, Long> m : missing.entrySet()) {
         int i = m.getKey().ordinal();
@@ -256,6 +266,39 @@ final class TenantAdmission {
   long takeFreeSlotsBack() {
     slotEpoch.incrementAndGet();
     return freeSlots.getAndSet(0);
+  }
+
+  /**
+   * While the tenant store is down, gives this node, once per window and quantity, its own lease
+   * of {@code outage-allowance} of the limit. The usage is settled when the store is back; the
+   * overshoot this allows is at most nodes x allowance x limit per window. False when spent.
+   */
+  private boolean grantOutageAllowance(Map<Quantity, Long> missing, long[] lim) {
+    WindowClock clock = owner.clock();
+    boolean granted = false;
+    for (Map.Entry<Quantity, Long> m : missing.entrySet()) {
+      Quantity q = m.getKey();
+      int i = q.ordinal();
+      long window = clock.current(q.window());
+      long previous = allowanceWindow.get(i);
+      if (previous == window || !allowanceWindow.compareAndSet(i, previous, window)) {
+        continue;
+      }
+      long amount = Math.max(1, (long) Math.floor(lim[i] * owner.settings().outageAllowance()));
+      Lease lease = leases.get(i);
+      while (lease == null || lease.window < window) {
+        Lease fresh = new Lease(window);
+        if (leases.compareAndSet(i, lease, fresh)) {
+          lease = fresh;
+          break;
+        }
+        lease = leases.get(i);
+      }
+      lease.granted.addAndGet(amount);
+      lease.remaining.addAndGet(amount);
+      granted = true;
+    }
+    return granted;
   }
 
   /** Renews, without waiting, every lease that fell below its renewal mark. */
@@ -307,6 +350,9 @@ final class TenantAdmission {
           if (reply != null) {
             active = reply.tenantActive();
             apply(reply);
+            storeDownUntil = 0;
+          } else {
+            storeDownUntil = owner.clock().nowMillis() + owner.settings().denyCache().toMillis();
           }
           acquiring.set(null);
           mine.complete(null);

@@ -30,7 +30,18 @@ public final class Readiness {
     return last != 0 && System.nanoTime() - last <= freshNanos;
   }
 
+  private volatile boolean shuttingDown;
+
   public boolean ready() {
-    return clusterUp() && journalAnswers();
+    return !shuttingDown && clusterUp() && journalAnswers();
+  }
+
+  /** From now on the node reports not ready: it is leaving. */
+  public void shuttingDown() {
+    shuttingDown = true;
+  }
+
+  public boolean isShuttingDown() {
+    return shuttingDown;
   }
 }

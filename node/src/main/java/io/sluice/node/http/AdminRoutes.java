@@ -59,15 +59,18 @@ public final class AdminRoutes {
   private final KeyDirectory directory;
   private final ModelCatalog catalog;
   private final DeploymentStates states;
+  private final io.sluice.node.health.ClusterInfo clusterInfo;
   private final Materializer materializer;
 
   public AdminRoutes(NodeSettings settings, ClusterSharding sharding, KeyDirectory directory,
-      ModelCatalog catalog, DeploymentStates states, Materializer materializer) {
+      ModelCatalog catalog, DeploymentStates states, io.sluice.node.health.ClusterInfo clusterInfo,
+      Materializer materializer) {
     this.settings = settings;
     this.sharding = sharding;
     this.directory = directory;
     this.catalog = catalog;
     this.states = states;
+    this.clusterInfo = clusterInfo;
     this.materializer = materializer;
   }
 
@@ -82,6 +85,8 @@ public final class AdminRoutes {
             "invalid_request_error", null, "invalid_admin_key")));
       }
       return concat(path("deployments", () -> get(() -> complete(json(200, AdminJson.Deployments.of(states))))),
+          path("cluster", () -> get(() -> completeWithFuture(clusterInfo.view()
+              .thenApply(v -> json(200, v)).exceptionally(this::failure)))),
           pathPrefix("tenants", () -> concat(
           pathEnd(() -> post(() -> withBody(request, this::createTenant))),
           pathPrefix(segment(), id -> concat(

@@ -32,7 +32,7 @@ public final class HealthRoutes {
         path(segment("health").slash("live"), () -> get(() ->
             complete(Responses.json(200, "{\"status\":\"live\"}".getBytes(StandardCharsets.UTF_8))))),
         path(segment("health").slash("ready"), () -> get(() -> extractRequest(r -> {
-          boolean up = readiness.clusterUp();
+          boolean up = readiness.clusterUp() && !readiness.isShuttingDown();
           boolean journal = readiness.journalAnswers();
           String body = "{\"status\":\"" + (up && journal ? "ready" : "not_ready") + "\",\"cluster_up\":" + up
               + ",\"journal\":" + journal + "}";

@@ -33,7 +33,12 @@ public final class HttpServer {
 
   private HttpServer() {}
 
-  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, NodeSettings settings, Route... routes) {
+  /**
+   * Binds the routes; on coordinated shutdown the server stops accepting connections and gives
+   * in-flight requests and streams up to {@code drain} to finish.
+   */
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, NodeSettings settings, Duration drain,
+      Route... routes) {
     ExceptionHandler exceptions = ExceptionHandler.newBuilder()
         .match(EntityStreamSizeException.class, e -> complete(Responses.error(OpenAiError.tooLarge(settings.maxRequestBodyBytes()))))
         .matchAny(e -> {
@@ -51,7 +56,7 @@ public final class HttpServer {
     Route all = handleExceptions(exceptions, () -> handleRejections(rejections, () -> concat(routes[0], java.util.Arrays.copyOfRange(routes, 1, routes.length))));
     CompletionStage<ServerBinding> binding =
         Http.get(system).newServerAt(settings.httpHost(), settings.httpPort()).bind(all);
-    return binding.thenApply(b -> b.addToCoordinatedShutdown(Duration.ofSeconds(10), system));
+    return binding.thenApply(b -> b.addToCoordinatedShutdown(drain, system));
   }
 
   /** Rewrites Pekko's plain-text rejection answers into the envelope, keeping the status. */

@@ -17,12 +17,17 @@ public record QuotaSettings(
     Duration clockSkewTolerance,
     int maxAcquireRounds,
     int circuitThreshold,
-    Duration circuitOpenFor) {
+    Duration circuitOpenFor,
+    boolean failClosedWhenStoreDown,
+    double outageAllowance) {
 
   public QuotaSettings {
     // A grant is at most share x what is left: above 1 a grant could exceed the limit.
     if (!(share > 0 && share <= 1)) {
       throw new IllegalArgumentException("sluice.quota.share must be in (0, 1], was " + share);
+    }
+    if (!(outageAllowance >= 0 && outageAllowance <= 1)) {
+      throw new IllegalArgumentException("sluice.quota.outage-allowance must be in [0, 1]");
     }
     if (renewBelow < 0 || renewBelow >= 1 || prefetchMultiplier < 1 || maxAcquireRounds < 1) {
       throw new IllegalArgumentException("sluice.quota: renew-below must be in [0, 1), prefetch-multiplier and "
@@ -46,6 +51,13 @@ public record QuotaSettings(
         q.getDuration("clock-skew-tolerance"),
         q.getInt("max-acquire-rounds"),
         c.getInt("threshold"),
-        c.getDuration("open-for"));
+        c.getDuration("open-for"),
+        switch (q.getString("on-store-unavailable")) {
+          case "fail-closed" -> true;
+          case "allowance" -> false;
+          default -> throw new IllegalArgumentException(
+              "sluice.quota.on-store-unavailable must be fail-closed or allowance");
+        },
+        q.getDouble("outage-allowance"));
   }
 }
