@@ -285,20 +285,25 @@ final class TenantAdmission {
         continue;
       }
       long amount = Math.max(1, (long) Math.floor(lim[i] * owner.settings().outageAllowance()));
-      Lease lease = leases.get(i);
-      while (lease == null || lease.window < window) {
-        Lease fresh = new Lease(window);
-        if (leases.compareAndSet(i, lease, fresh)) {
-          lease = fresh;
-          break;
-        }
-        lease = leases.get(i);
-      }
+      Lease lease = leaseFor(i, window);
       lease.granted.addAndGet(amount);
       lease.remaining.addAndGet(amount);
       granted = true;
     }
     return granted;
+  }
+
+  /** The lease of quantity {@code i} for {@code window}, replacing one of an older window; may be newer. */
+  private Lease leaseFor(int i, long window) {
+    Lease lease = leases.get(i);
+    while (lease == null || lease.window < window) {
+      Lease fresh = new Lease(window);
+      if (leases.compareAndSet(i, lease, fresh)) {
+        return fresh;
+      }
+      lease = leases.get(i);
+    }
+    return lease;
   }
 
   /** Renews, without waiting, every lease that fell below its renewal mark. */
@@ -370,15 +375,7 @@ final class TenantAdmission {
     reply.granted().forEach((q, amount) -> {
       int i = q.ordinal();
       long window = reply.windows().getOrDefault(q.window(), -1L);
-      Lease lease = leases.get(i);
-      while (lease == null || lease.window < window) {
-        Lease fresh = new Lease(window);
-        if (leases.compareAndSet(i, lease, fresh)) {
-          lease = fresh;
-          break;
-        }
-        lease = leases.get(i);
-      }
+      Lease lease = leaseFor(i, window);
       if (lease.window == window) {
         lease.granted.addAndGet(amount);
         lease.remaining.addAndGet(amount);
