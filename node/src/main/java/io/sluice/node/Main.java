@@ -127,7 +127,16 @@ public final class Main {
         tenantId -> sharding.entityRefFor(TenantEntity.ENTITY_KEY, tenantId)
             .<TenantState>ask(TenantCommand.Lookup::new, settings.askTimeout()),
         settings.keyCacheTtl(), settings.keyCacheMaxTenants());
-    Admission admission = new Admission(system, quota, settings.askTimeout(), InstantSource.system());
+    RoutingSettings routing = RoutingSettings.from(config);
+    DeploymentStates states = DeploymentStates.create(catalog, routing, HealthSettings.from(config),
+        InstantSource.system(), System::nanoTime);
+    RandomGenerator random = ThreadLocalRandom.current();
+    RoutePlanner planner = new RoutePlanner(catalog, routing, Map.of(
+        RoutingStrategy.WEIGHTED, new WeightedRandom(random),
+        RoutingStrategy.LATENCY, new LeastLoaded(random, states::cost)));
+    RetryPolicy retries = new RetryPolicy(routing, new Backoff(routing.backoff(), random));
+    GatewayMetrics metrics = new GatewayMetrics(states);
+    Admission admission = new Admission(system, quota, settings.askTimeout(), InstantSource.system(), metrics);
     ActorRef<TenantChanged> subscriber = system.systemActorOf(
         Behaviors.receive(TenantChanged.class)
             .onMessage(TenantChanged.class, c -> {
@@ -158,15 +167,6 @@ public final class Main {
     shutdown.addTask(CoordinatedShutdown.PhaseServiceStop(), "settle-leases",
         () -> admission.returnAll().thenApply(v -> Done.getInstance()));
 
-    RoutingSettings routing = RoutingSettings.from(config);
-    DeploymentStates states = DeploymentStates.create(catalog, routing, HealthSettings.from(config),
-        InstantSource.system(), System::nanoTime);
-    RandomGenerator random = ThreadLocalRandom.current();
-    RoutePlanner planner = new RoutePlanner(catalog, routing, Map.of(
-        RoutingStrategy.WEIGHTED, new WeightedRandom(random),
-        RoutingStrategy.LATENCY, new LeastLoaded(random, states::cost)));
-    RetryPolicy retries = new RetryPolicy(routing, new Backoff(routing.backoff(), random));
-    GatewayMetrics metrics = new GatewayMetrics(states);
 
     Materializer materializer = Materializer.matFromSystem(system);
     InferenceRoutes inference = new InferenceRoutes(system, settings, directory, catalog, adapters,

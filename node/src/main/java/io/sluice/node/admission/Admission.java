@@ -1,6 +1,7 @@
 package io.sluice.node.admission;
 
 import io.sluice.node.auth.TenantView;
+import io.sluice.node.metrics.GatewayMetrics;
 import io.sluice.node.tenant.QuotaSettings;
 import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.TenantCommand.LeaseReply;
@@ -38,8 +39,11 @@ public final class Admission {
   private final String node;
   private final Duration slotValidity;
   private final ConcurrentHashMap<String, TenantAdmission> tenants = new ConcurrentHashMap<>();
+  private final GatewayMetrics metrics;
 
-  public Admission(ActorSystem<?> system, QuotaSettings settings, Duration askTimeout, InstantSource clock) {
+  public Admission(ActorSystem<?> system, QuotaSettings settings, Duration askTimeout, InstantSource clock,
+      GatewayMetrics metrics) {
+    this.metrics = metrics;
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
     this.askTimeout = askTimeout;
@@ -91,6 +95,7 @@ public final class Admission {
       Map<Quantity, Long> wanted, long slotsNeeded, long slotsWanted) {
     Instant now = clock.now();
     Instant deadline = now.plus(askTimeout);
+    metrics.acquire();
     return sharding.entityRefFor(TenantEntity.ENTITY_KEY, t.tenantId)
         .ask(replyTo -> new TenantCommand.Acquire(node, seq, deadline, now, Map.copyOf(needed), Map.copyOf(wanted),
             slotsNeeded, slotsWanted, replyTo), askTimeout);
@@ -162,6 +167,7 @@ public final class Admission {
     Instant deadline = clock.now().plus(askTimeout);
     long seq = t.settleSeq.incrementAndGet();
     t.lastSettleMillis = now;
+    metrics.settlement();
     CompletionStage<SettleReply> reply = sharding.entityRefFor(TenantEntity.ENTITY_KEY, t.tenantId)
         .ask(replyTo -> new TenantCommand.Settle(node, seq, deadline, Map.copyOf(windows), Map.copyOf(used),
             Map.copyOf(returned), slotsReturned, replyTo), askTimeout);

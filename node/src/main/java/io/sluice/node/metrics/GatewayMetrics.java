@@ -24,6 +24,10 @@ public final class GatewayMetrics {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final ConcurrentHashMap<Integer, Counter> requests = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> attempts = new ConcurrentHashMap<>();
+  private final Counter acquires = Counter.builder("sluice_quota_acquires")
+      .description("Lease requests this node sent to tenant entities").register(registry);
+  private final Counter settlements = Counter.builder("sluice_quota_settlements")
+      .description("Usage settlements this node sent to tenant entities").register(registry);
 
   public GatewayMetrics(DeploymentStates states) {
     new JvmMemoryMetrics().bindTo(registry);
@@ -65,6 +69,16 @@ public final class GatewayMetrics {
         .description("Upstream attempts by deployment and outcome")
         .tag("deployment", d.name()).tag("outcome", outcome.toLowerCase())
         .register(registry)).increment();
+  }
+
+  /** Counts one lease request sent to a tenant entity. */
+  public void acquire() {
+    acquires.increment();
+  }
+
+  /** Counts one settlement sent to a tenant entity. */
+  public void settlement() {
+    settlements.increment();
   }
 
   /** The Prometheus text exposition. */
