@@ -57,6 +57,7 @@ final class Load implements AutoCloseable {
   private final AtomicLong issued = new AtomicLong();
   private final ConcurrentLinkedQueue<Result> results = new ConcurrentLinkedQueue<>();
   private volatile boolean stopped;
+  private volatile boolean paced;
 
   private Load(String key, String body, Router router, int concurrency, int perSecond, int maxRequests,
       Duration maxTime, Duration requestTimeout) {
@@ -68,11 +69,16 @@ final class Load implements AutoCloseable {
     this.requestTimeout = requestTimeout;
     this.workers = Executors.newFixedThreadPool(concurrency);
     if (perSecond > 0) {
+      paced = true;
       permits = new Semaphore(0);
       pacer = Executors.newSingleThreadScheduledExecutor();
-      int perTick = Math.max(1, perSecond / 20);
+      // Every 50 ms, release what the rate allows since the start (no bursts after a stall).
+      AtomicLong ticks = new AtomicLong();
+      AtomicLong released = new AtomicLong();
       pacer.scheduleAtFixedRate(() -> {
-        if (permits.availablePermits() < perTick * 2) permits.release(perTick);
+        long due = ticks.incrementAndGet() * perSecond / 20;
+        long n = due - released.getAndSet(due);
+        if (n > 0 && permits.availablePermits() < Math.max(2, perSecond / 10)) permits.release((int) n);
       }, 0, 50, TimeUnit.MILLISECONDS);
     } else {
       permits = null;
@@ -93,7 +99,7 @@ final class Load implements AutoCloseable {
   private void work() {
     while (!stopped && System.nanoTime() < deadlineNanos) {
       try {
-        if (permits != null && !permits.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+        if (paced && !permits.tryAcquire(100, TimeUnit.MILLISECONDS)) {
           continue;
         }
       } catch (InterruptedException e) {
@@ -135,6 +141,12 @@ final class Load implements AutoCloseable {
       Thread.currentThread().interrupt();
       return new Result(seq, node.index, -1, "interrupted", sent, elapsedMs());
     }
+  }
+
+  /** From now on the workers send as fast as they go (still within the count and time bounds). */
+  void unpace() {
+    paced = false;
+    if (pacer != null) pacer.shutdownNow();
   }
 
   /** Milliseconds since the load started. */

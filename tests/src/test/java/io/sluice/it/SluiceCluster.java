@@ -202,7 +202,10 @@ final class SluiceCluster implements AutoCloseable {
     awaitReady(node);
   }
 
-  /** Restarts every node that is not running, then waits until all are Up in every node's view. */
+  /**
+   * Restarts every node that is not running, then waits until all are Up in every node's view
+   * and ready (their journal answers).
+   */
   void ensureAllUp() {
     List<Node> down = nodes.stream().filter(n -> !n.alive()).toList();
     if (!down.isEmpty()) {
@@ -210,9 +213,9 @@ final class SluiceCluster implements AutoCloseable {
       for (Node node : down) {
         launch(node, seeds);
       }
-      for (Node node : down) {
-        awaitReady(node);
-      }
+    }
+    for (Node node : nodes) {
+      awaitReady(node);
     }
     awaitMembersUp(nodes, Duration.ofSeconds(90));
   }
