@@ -19,6 +19,11 @@ final class Api {
 
   private Api() {}
 
+  /** Anything with an HTTP base: a single node, or one node of a cluster. */
+  interface Target {
+    String url(String path);
+  }
+
   static HttpResponse<String> send(String method, String url, Map<String, String> headers, String body) {
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
@@ -44,12 +49,12 @@ final class Api {
     }
   }
 
-  static HttpResponse<String> admin(SluiceNode node, String method, String path, String body) {
+  static HttpResponse<String> admin(Target node, String method, String path, String body) {
     return send(method, node.url(path), Map.of("Authorization", "Bearer " + SluiceNode.ADMIN_KEY), body);
   }
 
   /** Creates a tenant (optionally with limits/models JSON fragments) and returns a new key for it. */
-  static String tenantWithKey(SluiceNode node, String id, String extraJson) {
+  static String tenantWithKey(Target node, String id, String extraJson) {
     String body = "{\"id\":\"" + id + "\"" + (extraJson == null ? "" : "," + extraJson) + "}";
     HttpResponse<String> created = admin(node, "POST", "/admin/v1/tenants", body);
     if (created.statusCode() != 201) {
@@ -62,11 +67,11 @@ final class Api {
     return json(key.body()).get("key").asText();
   }
 
-  static HttpResponse<String> post(SluiceNode node, String path, String key, String body) {
+  static HttpResponse<String> post(Target node, String path, String key, String body) {
     return send("POST", node.url(path), key == null ? Map.of() : Map.of("Authorization", "Bearer " + key), body);
   }
 
-  static HttpResponse<String> chat(SluiceNode node, String key, String body) {
+  static HttpResponse<String> chat(Target node, String key, String body) {
     return post(node, "/v1/chat/completions", key, body);
   }
 

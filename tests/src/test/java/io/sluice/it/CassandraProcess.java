@@ -30,6 +30,7 @@ final class CassandraProcess implements AutoCloseable {
   private final boolean startedHere;
   final int port;
   final String keyspace;
+  private int restarts;
 
   private CassandraProcess(Map<String, String> env, Path dir, boolean startedHere, int port, String keyspace) {
     this.env = env;
@@ -67,6 +68,30 @@ final class CassandraProcess implements AutoCloseable {
     CassandraProcess cassandra = new CassandraProcess(env, dir, startedHere, port, keyspace);
     run(dir, env, "schema", List.of("schema", keyspace), false);
     return cassandra;
+  }
+
+  /** Whether this test run started the Cassandra (and may therefore stop and start it). */
+  boolean startedHere() {
+    return startedHere;
+  }
+
+  /** {@code ops/cassandra stop}: only for a Cassandra this run started. */
+  void stopServer() {
+    if (!startedHere) {
+      throw new IllegalStateException("this test run did not start the Cassandra on port " + port);
+    }
+    run(dir, env, "stop-" + (++restarts), List.of("stop"), false);
+  }
+
+  /** {@code ops/cassandra start} again after {@link #stopServer()}, on the same port and state. */
+  void startServer() {
+    if (!startedHere) {
+      throw new IllegalStateException("this test run did not start the Cassandra on port " + port);
+    }
+    String out = run(dir, env, "start-" + restarts, List.of("start"), false);
+    if (!READY.matcher(out).find()) {
+      throw new IllegalStateException("ops/cassandra start printed no ready line:\n" + out);
+    }
   }
 
   /** Environment for a node that uses this Cassandra through multi-node/cassandra.conf. */

@@ -50,6 +50,21 @@ class ManagedProcess implements AutoCloseable {
     }
   }
 
+  /** SIGTERM without waiting: the process runs its clean shutdown while the caller goes on. */
+  void terminate() {
+    process.destroy();
+  }
+
+  /** Waits up to {@code timeout} for the process to end; true when it has. */
+  boolean awaitExit(java.time.Duration timeout) {
+    try {
+      return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   /** kill -9. */
   void kill() {
     process.destroyForcibly();

@@ -15,7 +15,7 @@ import java.util.Map;
  * A Sluice node JVM, started as the README starts it: {@code java -jar node/target/sluice.jar
  * --config FILE} with SLUICE_* environment variables. Waits on {@code /health/ready}.
  */
-final class SluiceNode implements AutoCloseable {
+final class SluiceNode implements AutoCloseable, Api.Target {
   static final String ADMIN_KEY = "test-admin-key-not-secret";
 
   private final Path configFile;
@@ -78,7 +78,8 @@ final class SluiceNode implements AutoCloseable {
     startProcess();
   }
 
-  String url(String path) {
+  @Override
+  public String url(String path) {
     return "http://127.0.0.1:" + port + path;
   }
 

@@ -117,27 +117,30 @@ final class TenantAdmission {
       if (state.revision() <= seenRevision) {
         return;
       }
-      seenRevision = state.revision();
       TenantLimits next = state.limits();
-      if (next.equals(limitsSeen)) {
-        return;
-      }
-      if (limitsSeen != null) {
-        limitsRevision = state.revision();
-        for (int i = 0; i < QUANTITIES.length; i++) {
-          leases.set(i, null);
-          exhaustedUntil.set(i, 0);
+      if (!next.equals(limitsSeen)) {
+        if (limitsSeen != null) {
+          limitsRevision = state.revision();
+          for (int i = 0; i < QUANTITIES.length; i++) {
+            leases.set(i, null);
+            exhaustedUntil.set(i, 0);
+          }
+          giveUpFreeSlots();
+          slotsExhaustedUntil = 0;
         }
-        giveUpFreeSlots();
-        slotsExhaustedUntil = 0;
+        long[] l = new long[QUANTITIES.length];
+        for (Quantity q : QUANTITIES) {
+          l[q.ordinal()] = QuotaLedger.limit(next, q);
+        }
+        limits = l;
+        slotLimit = QuotaLedger.slotLimit(next);
+        limitsSeen = next;
       }
-      long[] l = new long[QUANTITIES.length];
-      for (Quantity q : QUANTITIES) {
-        l[q.ordinal()] = QuotaLedger.limit(next, q);
-      }
-      limits = l;
-      slotLimit = QuotaLedger.slotLimit(next);
-      limitsSeen = next;
+      // Published last: a concurrent caller that sees this revision skips the lock and admits at
+      // once, so it must find the limits (and revoked leases) of this revision already in place.
+      // Set first, it let the first requests of a tenant on a node pass as unlimited while the
+      // limits were still being computed.
+      seenRevision = state.revision();
     }
   }
 
