@@ -59,6 +59,20 @@ import org.HdrHistogram.Histogram;
  * </pre>
  */
 public final class OpenLoop {
+  static final String USAGE = """
+      usage: OpenLoop --url URL --rates R[,R...] --body FILE [--duration S] [--warmup S]
+                      [--connections N] [--key K | --keys FILE] [--drain S]
+        --url          http://host:port/path to POST the body to
+        --rates        offered rates in requests per second, run one after the other
+        --body         file with the request body (sent as application/json)
+        --duration     measured seconds per rate (default 10)
+        --warmup       seconds at each rate before measuring, not recorded (default 3)
+        --connections  keep-alive connections, the most requests in flight (default 64)
+        --key, --keys  bearer key(s); with several, request i uses key i mod n (default "none")
+        --drain        seconds to wait for answers after the schedule ends (default 10)
+      Prints one line per rate: OPENLOOP rate=.. achieved_rps=.. count=.. errors=.. timeouts=..
+      p50_ms p90_ms p99_ms p999_ms max_ms mean_ms (from the due time), svc_* (from the send),
+      ovh_* (the x-sluice-overhead-ms header).""";
   private static final AttributeKey<Conn> CONN = AttributeKey.valueOf("conn");
   private static final long HIGHEST_NANOS = TimeUnit.SECONDS.toNanos(120);
 
@@ -406,12 +420,15 @@ public final class OpenLoop {
 
   public static void main(String[] args) throws Exception {
     Options options;
+    if (args.length == 1 && (args[0].equals("--help") || args[0].equals("-h"))) {
+      System.out.println(USAGE);
+      return;
+    }
     try {
       options = parse(args);
     } catch (IllegalArgumentException e) {
       System.err.println("openloop: " + e.getMessage());
-      System.err.println("usage: OpenLoop --url URL --rates R[,R...] --body FILE [--duration S] [--warmup S]"
-          + " [--connections N] [--key K | --keys FILE] [--drain S]");
+      System.err.println(USAGE);
       System.exit(2);
       return;
     }
