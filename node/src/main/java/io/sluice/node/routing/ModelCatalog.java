@@ -50,6 +50,9 @@ public record ModelCatalog(Map<String, Model> models) {
     ConfigObject root = config.getObject("sluice.models");
     Map<String, Model> models = new LinkedHashMap<>();
     for (String name : root.keySet()) {
+      if (root.get(name).valueType() == ConfigValueType.NULL) {
+        continue; // a config file drops a default model by setting it to null
+      }
       Config m = root.toConfig().getConfig("\"" + name + "\"");
       List<Deployment> deployments = new ArrayList<>();
       for (Config d : m.getConfigList("deployments")) {
