@@ -50,20 +50,17 @@ import io.sluice.persistence.UsageCounters;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import org.apache.pekko.NotUsed;
@@ -234,9 +231,12 @@ public final class InferenceRoutes {
         request.discardEntityBytes(materializer);
         return CompletableFuture.completedFuture(failureResponse(refused));
       }
-      return request.entity()
-          .toStrict(settings.askTimeout().toMillis(), settings.maxRequestBodyBytes(), materializer)
-          .thenCompose(strict -> admit(view, op, strict.getData().toArrayUnsafe(), start, controls))
+      // A body that arrived whole is used as it is; only a streamed one is collected first.
+      CompletionStage<ByteString> body = request.entity() instanceof HttpEntity.Strict strict
+          ? CompletableFuture.completedFuture(strict.getData())
+          : request.entity().toStrict(settings.askTimeout().toMillis(), settings.maxRequestBodyBytes(), materializer)
+              .thenApply(HttpEntity.Strict::getData);
+      return body.thenCompose(bytes -> admit(view, op, bytes.toArrayUnsafe(), start, controls))
           .exceptionally(this::failureResponse);
     }).thenCompose(response -> response).thenApply(response -> {
       metrics.request(op, response.status().intValue());
