@@ -62,18 +62,23 @@ import org.slf4j.LoggerFactory;
  * node inside their own actor system.
  */
 public final class Main {
+  // Pekko's CompletionStages run their callbacks on the JDK common pool, which on a machine with
+  // two or fewer CPUs is a new thread per task (measured: two thread starts per request, several
+  // times lower throughput). A parallelism of at least 2 keeps it a real pool. This must run before
+  // anything touches ForkJoinPool, and logging does (Logback's start-up initialises it): so it is
+  // the first static initialiser, ahead of LOG.
+  static {
+    if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null) {
+      System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism",
+          Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
+    }
+  }
+
   private static final Logger LOG = LoggerFactory.getLogger(Main.class);
 
   private Main() {}
 
   public static void main(String[] args) {
-    // Pekko's CompletionStages run their callbacks on the JDK common pool, which on a machine with
-    // two or fewer CPUs is a new thread per task (measured: two thread starts per request, several
-    // times lower throughput). A parallelism of at least 2 keeps it a real pool.
-    if (System.getProperty("java.util.concurrent.ForkJoinPool.common.parallelism") == null) {
-      System.setProperty("java.util.concurrent.ForkJoinPool.common.parallelism",
-          Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
-    }
     Path configFile = null;
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--config") && i + 1 < args.length) {

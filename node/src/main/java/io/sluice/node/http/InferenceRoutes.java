@@ -42,6 +42,7 @@ import io.sluice.node.routing.RetryDecision;
 import io.sluice.node.routing.RetryPolicy;
 import io.sluice.node.routing.RoutePlanner;
 import io.sluice.node.routing.RoutingSettings;
+import io.sluice.node.util.Stages;
 import io.sluice.node.tenant.QuotaSettings;
 import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.TenantEntity;
@@ -234,8 +235,8 @@ public final class InferenceRoutes {
       // A body that arrived whole is used as it is; only a streamed one is collected first.
       CompletionStage<ByteString> body = request.entity() instanceof HttpEntity.Strict strict
           ? CompletableFuture.completedFuture(strict.getData())
-          : request.entity().toStrict(settings.askTimeout().toMillis(), settings.maxRequestBodyBytes(), materializer)
-              .thenApply(HttpEntity.Strict::getData);
+          : Stages.direct(request.entity().toStrict(settings.askTimeout().toMillis(), settings.maxRequestBodyBytes(),
+              materializer)).thenApply(HttpEntity.Strict::getData);
       return body.thenCompose(bytes -> admit(view, op, bytes.toArrayUnsafe(), start, controls))
           .exceptionally(this::failureResponse);
     }).thenCompose(response -> response).thenApply(response -> {
@@ -399,7 +400,7 @@ public final class InferenceRoutes {
       metrics.attempt(d, ec.name());
       Optional<Duration> retryAfter =
           RetryAfter.fromHeaders(name -> response.getHeader(name).map(HttpHeader::value), Instant.now());
-      return response.entity().toStrict(Math.max(1, ex.remaining().toMillis()), materializer)
+      return Stages.direct(response.entity().toStrict(Math.max(1, ex.remaining().toMillis()), materializer))
           .handle((strict, e) -> {
             permit.release();
             ByteString body = strict == null ? ByteString.emptyByteString() : strict.getData();
@@ -503,7 +504,7 @@ public final class InferenceRoutes {
           .recover(Throwable.class, () -> streamError(d))
           .filter(bytes -> !bytes.isEmpty())
           .watchTermination((mat, done) -> {
-            done.whenComplete((ok, error) -> end.run());
+            Stages.direct(done).whenComplete((ok, error) -> end.run());
             return NotUsed.getInstance();
           });
       // If the response is never rendered (the client left first), the stream never runs: end it anyway.
@@ -513,7 +514,7 @@ public final class InferenceRoutes {
       return CompletableFuture.completedFuture(withGatewayHeaders(out, d, ex, System.nanoTime())
           .addHeaders(ex.ticket.rateLimitHeaders()));
     }
-    return entity.toStrict(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), materializer)
+    return Stages.direct(entity.toStrict(Math.max(1, (deadline - System.nanoTime()) / 1_000_000), materializer))
         .whenComplete((strict, error) -> {
           permit.release();
           if (error != null) {

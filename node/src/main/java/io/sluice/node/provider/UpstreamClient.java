@@ -4,6 +4,7 @@ import io.sluice.node.routing.Deployment;
 import io.sluice.node.routing.ModelCatalog;
 import java.util.HashMap;
 import java.util.Map;
+import io.sluice.node.util.Stages;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -58,8 +59,7 @@ public final class UpstreamClient {
 
   /** Like {@link #send(Deployment, HttpRequest)} with a first-byte timeout cut to what a deadline leaves. */
   public CompletionStage<HttpResponse> send(Deployment d, HttpRequest request, java.time.Duration firstByte) {
-    CompletableFuture<HttpResponse> sent =
-        http.singleRequest(request, https, pools.get(d.name()), log).toCompletableFuture();
+    CompletableFuture<HttpResponse> sent = Stages.direct(http.singleRequest(request, https, pools.get(d.name()), log));
     CompletableFuture<HttpResponse> timed =
         sent.copy().orTimeout(Math.max(1, firstByte.toMillis()), TimeUnit.MILLISECONDS);
     return timed.handle((response, error) -> {
