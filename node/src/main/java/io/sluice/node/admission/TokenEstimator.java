@@ -4,25 +4,70 @@ import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingType;
 import io.sluice.node.api.RequestScan;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Counts prompt tokens with a real tokenizer (jtokkit): {@code o200k_base}, the encoding of the
  * GPT-4o and later families, or {@code cl100k_base} for older models. Used only for the estimate
  * reserved before forwarding; the upstream's reported usage replaces it.
+ *
+ * <p>Counting is on every request's path, so for {@code o200k} the text is split into the
+ * tokenizer's pieces by {@link O200kPieces} instead of jtokkit's regular expression, and the count
+ * of each piece is remembered (a bounded map, as the word cache of Hugging Face's BPE tokenizers):
+ * pieces are mostly words, and text repeats its words. The counts are exactly jtokkit's. Special
+ * tokens such as {@code <|endoftext|>} count as ordinary text, as the upstream counts user text.
  */
 public final class TokenEstimator {
+  /** Longer pieces are rare and not worth remembering. */
+  private static final int MAX_CACHED_PIECE = 32;
+
   private final Encoding o200k;
   private final Encoding cl100k;
+  private final int cacheEntries;
+  private final ConcurrentHashMap<String, Integer> pieceCounts = new ConcurrentHashMap<>();
 
-  public TokenEstimator() {
+  /** @param cacheEntries how many piece counts to remember ({@code sluice.quota.token-cache-entries}) */
+  public TokenEstimator(int cacheEntries) {
     var registry = Encodings.newDefaultEncodingRegistry();
     this.o200k = registry.getEncoding(EncodingType.O200K_BASE);
     this.cl100k = registry.getEncoding(EncodingType.CL100K_BASE);
+    this.cacheEntries = cacheEntries;
   }
 
   /** The counter for {@code encoding} ({@code o200k} or {@code cl100k}). */
   public RequestScan.TokenCounter counter(String encoding) {
-    Encoding e = "cl100k".equals(encoding) ? cl100k : o200k;
-    return e::countTokens;
+    return "cl100k".equals(encoding) ? cl100k::countTokensOrdinary : this::countO200k;
+  }
+
+  /** The {@code o200k_base} token count of {@code text}. */
+  int countO200k(String text) {
+    int n = text.length();
+    int total = 0;
+    int i = 0;
+    while (i < n) {
+      int end = O200kPieces.match(text, i, n);
+      if (end - i == 1 && text.charAt(i) < 0x80) {
+        total += 1; // every single byte is a token
+      } else {
+        total += piece(text.substring(i, end));
+      }
+      i = end;
+    }
+    return total;
+  }
+
+  private int piece(String piece) {
+    if (piece.length() > MAX_CACHED_PIECE || cacheEntries == 0) {
+      return o200k.countTokensOrdinary(piece);
+    }
+    Integer known = pieceCounts.get(piece);
+    if (known != null) {
+      return known;
+    }
+    int count = o200k.countTokensOrdinary(piece);
+    if (pieceCounts.size() < cacheEntries) {
+      pieceCounts.put(piece, count);
+    }
+    return count;
   }
 }

@@ -19,7 +19,8 @@ public record QuotaSettings(
     int circuitThreshold,
     Duration circuitOpenFor,
     boolean failClosedWhenStoreDown,
-    double outageAllowance) {
+    double outageAllowance,
+    int tokenCacheEntries) {
 
   public QuotaSettings {
     // A grant is at most share x what is left: above 1 a grant could exceed the limit.
@@ -28,6 +29,9 @@ public record QuotaSettings(
     }
     if (!(outageAllowance >= 0 && outageAllowance <= 1)) {
       throw new IllegalArgumentException("sluice.quota.outage-allowance must be in [0, 1]");
+    }
+    if (tokenCacheEntries < 0) {
+      throw new IllegalArgumentException("sluice.quota.token-cache-entries must be at least 0");
     }
     if (renewBelow < 0 || renewBelow >= 1 || prefetchMultiplier < 1 || maxAcquireRounds < 1) {
       throw new IllegalArgumentException("sluice.quota: renew-below must be in [0, 1), prefetch-multiplier and "
@@ -58,6 +62,7 @@ public record QuotaSettings(
           default -> throw new IllegalArgumentException(
               "sluice.quota.on-store-unavailable must be fail-closed or allowance");
         },
-        q.getDouble("outage-allowance"));
+        q.getDouble("outage-allowance"),
+        q.getInt("token-cache-entries"));
   }
 }

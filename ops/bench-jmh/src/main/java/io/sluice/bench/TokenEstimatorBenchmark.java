@@ -1,5 +1,7 @@
 package io.sluice.bench;
 
+import com.knuddels.jtokkit.Encodings;
+import com.knuddels.jtokkit.api.EncodingType;
 import io.sluice.node.admission.TokenEstimator;
 import io.sluice.node.api.RequestScan;
 import io.sluice.node.api.RequestScan.Operation;
@@ -17,9 +19,12 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Token estimation of the prompt: the one pass over the ~1 KB chat request of ops/bench with each
- * of the node's prompt estimators ({@code sluice.quota.prompt-estimator}) counting the messages'
- * text, against the pass that counts nothing ({@code none}, the scan alone).
+ * Token estimation of the prompt: the one pass over the ~1 KB chat request of ops/bench, counting
+ * the messages' text with the node's {@code o200k} counter (its own splitter and piece cache,
+ * {@code o200k-uncached} without the cache), with jtokkit's own {@code o200k_base} count (its
+ * regular expression, {@code jtokkit-o200k}), and with {@code cl100k}; {@code none} is the scan
+ * alone. With the cache, repeated runs over one body measure the steady state of a prompt whose
+ * words were seen before; {@code o200k-uncached} is the worst case of all-new words.
  *
  * <p>Run: {@code java -jar ops/bench-jmh/target/benchmarks.jar TokenEstimatorBenchmark -f1 -wi 3 -i 5}
  */
@@ -30,7 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 @State(Scope.Benchmark)
 public class TokenEstimatorBenchmark {
-  @Param({"none", "o200k", "cl100k"})
+  @Param({"none", "o200k", "o200k-uncached", "jtokkit-o200k", "cl100k"})
   public String estimator;
 
   byte[] body;
@@ -39,7 +44,12 @@ public class TokenEstimatorBenchmark {
   @Setup
   public void setup() throws RequestScan.InvalidRequest {
     body = RequestScanBenchmark.chatRequest();
-    counter = estimator.equals("none") ? RequestScan.NO_COUNT : new TokenEstimator().counter(estimator);
+    counter = switch (estimator) {
+      case "none" -> RequestScan.NO_COUNT;
+      case "o200k-uncached" -> new TokenEstimator(0).counter("o200k");
+      case "jtokkit-o200k" -> Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.O200K_BASE)::countTokensOrdinary;
+      default -> new TokenEstimator(100_000).counter(estimator);
+    };
     long tokens = RequestScan.scan(body, Operation.CHAT, counter).promptTokens();
     if (!estimator.equals("none") && tokens < 100) {
       throw new IllegalStateException("unexpected count: " + tokens);
