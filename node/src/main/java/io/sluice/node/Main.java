@@ -186,7 +186,7 @@ public final class Main {
         states, metrics);
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
         new ClusterInfo(system, settings.askTimeout()), materializer);
-    return HttpServer.bind(system, settings, settings.drainTimeout(), new HealthRoutes(readiness, metrics).route(), inference.route(),
+    return HttpServer.bind(system, settings, settings.drainTimeout(), inference::direct, new HealthRoutes(readiness, metrics).route(), inference.route(),
             admin.route())
         .thenApply(binding -> {
           LOG.info("Sluice node listening on http://{}:{} ({})", settings.httpHost(),

@@ -2,6 +2,7 @@ package io.sluice.node.admission;
 
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.Encoding;
+import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
 import io.sluice.node.api.RequestScan;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,22 +22,24 @@ public final class TokenEstimator {
   /** Longer pieces are rare and not worth remembering. */
   private static final int MAX_CACHED_PIECE = 32;
 
+  private final EncodingRegistry registry = Encodings.newLazyEncodingRegistry();
   private final Encoding o200k;
-  private final Encoding cl100k;
   private final int cacheEntries;
   private final ConcurrentHashMap<String, Integer> pieceCounts = new ConcurrentHashMap<>();
 
   /** @param cacheEntries how many piece counts to remember ({@code sluice.quota.token-cache-entries}) */
   public TokenEstimator(int cacheEntries) {
-    var registry = Encodings.newDefaultEncodingRegistry();
     this.o200k = registry.getEncoding(EncodingType.O200K_BASE);
-    this.cl100k = registry.getEncoding(EncodingType.CL100K_BASE);
     this.cacheEntries = cacheEntries;
   }
 
-  /** The counter for {@code encoding} ({@code o200k} or {@code cl100k}). */
+  /**
+   * The counter for {@code encoding} ({@code o200k} or {@code cl100k}). An encoding's ranks take
+   * tens of MB of heap, so {@code cl100k} is loaded only when first asked for.
+   */
   public RequestScan.TokenCounter counter(String encoding) {
-    return "cl100k".equals(encoding) ? cl100k::countTokensOrdinary : this::countO200k;
+    return "cl100k".equals(encoding)
+        ? registry.getEncoding(EncodingType.CL100K_BASE)::countTokensOrdinary : this::countO200k;
   }
 
   /** The {@code o200k_base} token count of {@code text}. */

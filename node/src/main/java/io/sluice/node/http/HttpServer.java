@@ -9,7 +9,10 @@ import io.sluice.node.NodeSettings;
 import io.sluice.node.api.OpenAiError;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.http.javadsl.Http;
 import org.apache.pekko.http.javadsl.ServerBinding;
@@ -35,16 +38,17 @@ public final class HttpServer {
 
   /**
    * Binds the routes; on coordinated shutdown the server stops accepting connections and gives
-   * in-flight requests and streams up to {@code drain} to finish.
+   * in-flight requests and streams up to {@code drain} to finish. {@code direct} answers the
+   * requests it recognises (it returns null for the others) without the routing DSL's layers of
+   * directives: the inference path is the hot one, and the DSL's matching, rejection and future
+   * plumbing cost it more than its own work. Failures of {@code direct} get the same envelopes as
+   * the routes' exceptions.
    */
   public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, NodeSettings settings, Duration drain,
-      Route... routes) {
+      Function<HttpRequest, CompletionStage<HttpResponse>> direct, Route... routes) {
     ExceptionHandler exceptions = ExceptionHandler.newBuilder()
-        .match(EntityStreamSizeException.class, e -> complete(Responses.error(OpenAiError.tooLarge(settings.maxRequestBodyBytes()))))
-        .matchAny(e -> {
-          LOG.error("unhandled failure: {}", e.toString());
-          return complete(Responses.error(OpenAiError.internal()));
-        })
+        .match(EntityStreamSizeException.class, e -> complete(tooLarge(settings)))
+        .matchAny(e -> complete(unexpected(e)))
         .build();
     RejectionHandler rejections = RejectionHandler.newBuilder()
         .handleAll(MethodRejection.class, rs -> complete(Responses.error(new OpenAiError(405,
@@ -54,9 +58,35 @@ public final class HttpServer {
         .withFallback(RejectionHandler.defaultHandler())
         .mapRejectionResponse(HttpServer::asEnvelope);
     Route all = handleExceptions(exceptions, () -> handleRejections(rejections, () -> concat(routes[0], java.util.Arrays.copyOfRange(routes, 1, routes.length))));
+    org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> routed = all.handler(system);
+    org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = request -> {
+      CompletionStage<HttpResponse> answer;
+      try {
+        answer = direct.apply(request);
+      } catch (RuntimeException e) {
+        return CompletableFuture.completedFuture(failure(settings, e));
+      }
+      if (answer == null) {
+        return routed.apply(request);
+      }
+      return answer.exceptionally(e -> failure(settings, Responses.unwrap(e)));
+    };
     CompletionStage<ServerBinding> binding =
-        Http.get(system).newServerAt(settings.httpHost(), settings.httpPort()).bind(all);
+        Http.get(system).newServerAt(settings.httpHost(), settings.httpPort()).bind(handler);
     return binding.thenApply(b -> b.addToCoordinatedShutdown(drain, system));
+  }
+
+  private static HttpResponse failure(NodeSettings settings, Throwable e) {
+    return e instanceof EntityStreamSizeException ? tooLarge(settings) : unexpected(e);
+  }
+
+  private static HttpResponse tooLarge(NodeSettings settings) {
+    return Responses.error(OpenAiError.tooLarge(settings.maxRequestBodyBytes()));
+  }
+
+  private static HttpResponse unexpected(Throwable e) {
+    LOG.error("unhandled failure: {}", e.toString());
+    return Responses.error(OpenAiError.internal());
   }
 
   /** Rewrites Pekko's plain-text rejection answers into the envelope, keeping the status. */

@@ -147,6 +147,32 @@ public final class InferenceRoutes {
     catalog.models().values().forEach(m -> pricing.put(m.name(), Pricing.of(m)));
   }
 
+  private static final org.apache.pekko.http.scaladsl.model.Uri.Path CHAT_PATH = uriPath("/v1/chat/completions");
+  private static final org.apache.pekko.http.scaladsl.model.Uri.Path EMBEDDINGS_PATH = uriPath("/v1/embeddings");
+
+  private static org.apache.pekko.http.scaladsl.model.Uri.Path uriPath(String path) {
+    return ((org.apache.pekko.http.scaladsl.model.HttpRequest) HttpRequest.create(path)).uri().path();
+  }
+
+  /**
+   * The inference requests, answered without the routing DSL (see {@link HttpServer#bind}); null
+   * for any other request, which {@link #route()} and the other routes then answer.
+   */
+  public CompletionStage<HttpResponse> direct(HttpRequest request) {
+    if (!request.method().equals(org.apache.pekko.http.javadsl.model.HttpMethods.POST)) {
+      return null;
+    }
+    org.apache.pekko.http.scaladsl.model.Uri.Path path =
+        ((org.apache.pekko.http.scaladsl.model.HttpRequest) request).uri().path();
+    if (path.equals(CHAT_PATH)) {
+      return infer(request, Operation.CHAT);
+    }
+    if (path.equals(EMBEDDINGS_PATH)) {
+      return infer(request, Operation.EMBEDDINGS);
+    }
+    return null;
+  }
+
   public Route route() {
     return pathPrefix("v1", () -> concat(
         path(segment("chat").slash("completions"),

@@ -8,6 +8,7 @@ import io.sluice.node.provider.ProviderAdapter;
 import io.sluice.node.routing.Deployment;
 import java.io.IOException;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
@@ -37,15 +38,37 @@ public final class OpenAiAdapter implements ProviderAdapter {
     return "openai";
   }
 
+  /**
+   * The request heads (URI, method, key) per deployment, one per operation, built once: parsing
+   * the URI and rendering the key on every request cost more than the rest of this adapter.
+   */
+  private final ConcurrentHashMap<String, Heads> heads = new ConcurrentHashMap<>();
+
+  /** The heads built for one deployment object (a deployment reconfigured under its name is another). */
+  private record Heads(Deployment deployment, HttpRequest[] byOperation) {}
+
   @Override
   public HttpRequest request(Deployment d, Operation operation, byte[] body) {
+    int op = operation.ordinal();
+    Heads known = heads.get(d.name());
+    if (known == null || known.deployment() != d || known.byOperation()[op] == null) {
+      known = heads.compute(d.name(), (name, old) -> {
+        HttpRequest[] next = old == null || old.deployment() != d
+            ? new HttpRequest[Operation.values().length] : old.byOperation().clone();
+        next[op] = head(d, operation);
+        return new Heads(d, next);
+      });
+    }
+    return known.byOperation()[op].withEntity(ContentTypes.APPLICATION_JSON, body);
+  }
+
+  private static HttpRequest head(Deployment d, Operation operation) {
     List<HttpHeader> headers = d.apiKey() == null
         ? List.of()
         : List.of(Authorization.create(HttpCredentials.createOAuth2BearerToken(d.apiKey())));
     return HttpRequest.create(d.baseUrl() + "/" + operation.path())
         .withMethod(HttpMethods.POST)
-        .withHeaders(headers)
-        .withEntity(ContentTypes.APPLICATION_JSON, body);
+        .withHeaders(headers);
   }
 
   @Override
