@@ -1,10 +1,10 @@
 package io.sluice.node.admission;
 
 import com.knuddels.jtokkit.Encodings;
-import com.knuddels.jtokkit.api.Encoding;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
 import io.sluice.node.api.RequestScan;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -13,7 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * reserved before forwarding; the upstream's reported usage replaces it.
  *
  * <p>Counting is on every request's path, so for {@code o200k} the text is split into the
- * tokenizer's pieces by {@link O200kPieces} instead of jtokkit's regular expression, and the count
+ * tokenizer's pieces by {@link O200kPieces} instead of jtokkit's regular expression, pieces are
+ * counted by {@link BpeRanks} (jtokkit's rank file, a fraction of jtokkit's memory), and the count
  * of each piece is remembered (a bounded map, as the word cache of Hugging Face's BPE tokenizers):
  * pieces are mostly words, and text repeats its words. The counts are exactly jtokkit's. Special
  * tokens such as {@code <|endoftext|>} count as ordinary text, as the upstream counts user text.
@@ -23,13 +24,13 @@ public final class TokenEstimator {
   private static final int MAX_CACHED_PIECE = 32;
 
   private final EncodingRegistry registry = Encodings.newLazyEncodingRegistry();
-  private final Encoding o200k;
+  private final BpeRanks o200k;
   private final int cacheEntries;
   private final ConcurrentHashMap<String, Integer> pieceCounts = new ConcurrentHashMap<>();
 
   /** @param cacheEntries how many piece counts to remember ({@code sluice.quota.token-cache-entries}) */
   public TokenEstimator(int cacheEntries) {
-    this.o200k = registry.getEncoding(EncodingType.O200K_BASE);
+    this.o200k = BpeRanks.load("/com/knuddels/jtokkit/o200k_base.tiktoken");
     this.cacheEntries = cacheEntries;
   }
 
@@ -61,16 +62,21 @@ public final class TokenEstimator {
 
   private int piece(String piece) {
     if (piece.length() > MAX_CACHED_PIECE || cacheEntries == 0) {
-      return o200k.countTokensOrdinary(piece);
+      return encode(piece);
     }
     Integer known = pieceCounts.get(piece);
     if (known != null) {
       return known;
     }
-    int count = o200k.countTokensOrdinary(piece);
+    int count = encode(piece);
     if (pieceCounts.size() < cacheEntries) {
       pieceCounts.put(piece, count);
     }
     return count;
+  }
+
+  private int encode(String piece) {
+    byte[] utf8 = piece.getBytes(StandardCharsets.UTF_8);
+    return o200k.count(utf8, 0, utf8.length);
   }
 }

@@ -78,6 +78,26 @@ class O200kPiecesTest {
     }
   }
 
+  @Test
+  void countO200k_longPieces_equalsJtokkit() {
+    Encoding o200k = Encodings.newDefaultEncodingRegistry().getEncoding(EncodingType.O200K_BASE);
+    TokenEstimator estimator = new TokenEstimator(1000);
+    SplittableRandom random = new SplittableRandom(11);
+    StringBuilder base64 = new StringBuilder();
+    StringBuilder letters = new StringBuilder();
+    StringBuilder cjk = new StringBuilder();
+    for (int i = 0; i < 6000; i++) {
+      base64.append("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".charAt(random.nextInt(64)));
+      letters.append((char) ('a' + random.nextInt(26)));
+      cjk.append((char) (0x4e00 + random.nextInt(2000)));
+    }
+    for (String text : List.of("a".repeat(3000), "ab".repeat(2000), letters.toString(), base64.toString(),
+        cjk.toString(), "!@#".repeat(700), " ".repeat(5000) + "x", "\n".repeat(3000), "1234567890".repeat(300))) {
+      assertEquals(o200k.countTokensOrdinary(text), estimator.countO200k(text),
+          () -> "count of a long text starting " + escape(text.substring(0, 20)));
+    }
+  }
+
   private static String randomText(SplittableRandom random, int length) {
     StringBuilder b = new StringBuilder();
     for (int i = 0; i < length; i++) {
