@@ -40,6 +40,9 @@ public final class Admission {
   private final Duration slotValidity;
   private final ConcurrentHashMap<String, TenantAdmission> tenants = new ConcurrentHashMap<>();
   private final GatewayMetrics metrics;
+  /** What {@link #settle} returns when there was nothing to send. */
+  private static final CompletableFuture<Void> NOT_SENT = CompletableFuture.completedFuture(null);
+  private int settleCursor; // only the settle timer touches it
 
   public Admission(ActorSystem<?> system, QuotaSettings settings, Duration askTimeout, InstantSource clock,
       GatewayMetrics metrics) {
@@ -101,11 +104,28 @@ public final class Admission {
             slotsNeeded, slotsWanted, replyTo), askTimeout);
   }
 
-  /** Settles every tenant that has something to settle; called by the settle timer. */
+  /**
+   * Called by the settle timer: settles the tenants that have something to settle, at most
+   * {@code settle-tenants-per-interval} of them. With more tenants than that, they take turns
+   * (round robin from where the last tick stopped), so journal writes per node stay bounded however
+   * many tenants it serves; a tenant that reaches settle-max-requests settles at once regardless.
+   */
   void settleAll() {
-    for (TenantAdmission t : tenants.values()) {
-      settle(t, false);
+    TenantAdmission[] all = tenants.values().toArray(new TenantAdmission[0]);
+    int n = all.length;
+    if (n == 0) {
+      return;
     }
+    int budget = settings.settleTenantsPerInterval();
+    int start = Math.floorMod(settleCursor, n);
+    int sent = 0;
+    int i = 0;
+    for (; i < n && sent < budget; i++) {
+      if (settle(all[(start + i) % n], false) != NOT_SENT) {
+        sent++;
+      }
+    }
+    settleCursor = start + i;
   }
 
   /** Settles one tenant soon because it passed the request-count trigger. */
@@ -128,7 +148,7 @@ public final class Admission {
 
   private CompletionStage<Void> settle(TenantAdmission t, boolean force) {
     if (!t.settling.compareAndSet(false, true)) {
-      return CompletableFuture.completedFuture(null);
+      return NOT_SENT;
     }
     long now = clock.nowMillis();
     boolean idle = now - t.lastActivityMillis >= settings.idleReturn().toMillis();
@@ -162,7 +182,7 @@ public final class Admission {
     boolean heartbeat = t.heldSlots.get() > 0 && now - t.lastSettleMillis >= settings.leaseTtl().toMillis() / 3;
     if (!force && pending == 0 && returned.isEmpty() && slotsReturned == 0 && !heartbeat) {
       t.settling.set(false);
-      return CompletableFuture.completedFuture(null);
+      return NOT_SENT;
     }
     Instant deadline = clock.now().plus(askTimeout);
     long seq = t.settleSeq.incrementAndGet();

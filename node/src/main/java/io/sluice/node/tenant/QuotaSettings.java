@@ -11,6 +11,7 @@ public record QuotaSettings(
     double renewBelow,
     Duration settleInterval,
     long settleMaxRequests,
+    int settleTenantsPerInterval,
     Duration idleReturn,
     Duration denyCache,
     long defaultCompletionEstimate,
@@ -29,6 +30,9 @@ public record QuotaSettings(
     }
     if (!(outageAllowance >= 0 && outageAllowance <= 1)) {
       throw new IllegalArgumentException("sluice.quota.outage-allowance must be in [0, 1]");
+    }
+    if (settleTenantsPerInterval < 1) {
+      throw new IllegalArgumentException("sluice.quota.settle-tenants-per-interval must be at least 1");
     }
     if (tokenCacheEntries < 0) {
       throw new IllegalArgumentException("sluice.quota.token-cache-entries must be at least 0");
@@ -49,6 +53,7 @@ public record QuotaSettings(
         q.getDouble("renew-below"),
         q.getDuration("settle-interval"),
         q.getLong("settle-max-requests"),
+        q.getInt("settle-tenants-per-interval"),
         q.getDuration("idle-return"),
         q.getDuration("deny-cache"),
         q.getLong("default-completion-estimate"),
