@@ -63,8 +63,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Pattern;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.Scheduler;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -515,8 +517,15 @@ public final class InferenceRoutes {
     if (ex.stream() && eventStream) {
       SseUsage sse = new SseUsage(!ex.scan.includeUsage());
       AtomicBoolean ended = new AtomicBoolean();
+      AtomicReference<Cancellable> fallback = new AtomicReference<>();
       Runnable end = () -> {
         if (ended.compareAndSet(false, true)) {
+          // The fallback timer holds this exchange until it fires: cancel it, or every stream's
+          // request stays on the heap for the whole total timeout.
+          Cancellable timer = fallback.getAndSet(null);
+          if (timer != null) {
+            timer.cancel();
+          }
           permit.release();
           ex.ticket.finish(streamUsage(sse, ex.ticket, price));
         }
@@ -534,7 +543,13 @@ public final class InferenceRoutes {
             return NotUsed.getInstance();
           });
       // If the response is never rendered (the client left first), the stream never runs: end it anyway.
-      scheduler.scheduleOnce(d.totalTimeout().plus(routing.deadline()), end, executor);
+      fallback.set(scheduler.scheduleOnce(d.totalTimeout().plus(routing.deadline()), end, executor));
+      if (ended.get()) {
+        Cancellable timer = fallback.getAndSet(null);
+        if (timer != null) {
+          timer.cancel();
+        }
+      }
       HttpResponse out = HttpResponse.create().withStatus(response.status())
           .withEntity(HttpEntities.createChunked(contentType, body));
       return CompletableFuture.completedFuture(withGatewayHeaders(out, d, ex, System.nanoTime())
@@ -663,8 +678,11 @@ public final class InferenceRoutes {
         RawHeader.create("x-sluice-overhead-ms", millis(overhead))));
   }
 
-  /** Nanoseconds as milliseconds with three decimals, without String.format's cost. */
-  static String millis(long nanos) {
+  /**
+   * Nanoseconds as milliseconds with three decimals (truncated), the x-sluice-overhead-ms value,
+   * without String.format's cost (GatewayHeadersBenchmark measures both).
+   */
+  public static String millis(long nanos) {
     long micros = nanos / 1000;
     long frac = micros % 1000;
     return (micros / 1000) + (frac < 10 ? ".00" : frac < 100 ? ".0" : ".") + frac;

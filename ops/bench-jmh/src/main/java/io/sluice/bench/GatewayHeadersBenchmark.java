@@ -1,5 +1,6 @@
 package io.sluice.bench;
 
+import io.sluice.node.http.InferenceRoutes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -18,10 +19,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The two gateway headers every successful response gets ({@code x-sluice-deployment},
- * {@code x-sluice-overhead-ms}). {@code formatted} is a copy of what
- * {@code InferenceRoutes.withGatewayHeaders} does today (the method is private):
- * {@code String.format(Locale.ROOT, "%.3f", nanos / 1e6)}; {@code arithmetic} builds the same text
- * with integer arithmetic, for comparison. Both give "0.123" for 123,456 ns.
+ * {@code x-sluice-overhead-ms}). {@code node} builds them as the node does, with
+ * {@link InferenceRoutes#millis}; {@code formatted} uses {@code String.format(Locale.ROOT, "%.3f")},
+ * what the node did first, for comparison. Both give "0.123" for 123,456 ns.
  *
  * <p>Run: {@code java -jar ops/bench-jmh/target/benchmarks.jar GatewayHeadersBenchmark -f1 -wi 3 -i 5}
  * (add {@code -prof gc} for bytes allocated per operation).
@@ -45,17 +45,10 @@ public class GatewayHeadersBenchmark {
   }
 
   @Benchmark
-  public List<HttpHeader> arithmetic() {
+  public List<HttpHeader> node() {
     List<HttpHeader> headers = new ArrayList<>(2);
     headers.add(RawHeader.create("x-sluice-deployment", deployment));
-    headers.add(RawHeader.create("x-sluice-overhead-ms", millis3(overheadNanos)));
+    headers.add(RawHeader.create("x-sluice-overhead-ms", InferenceRoutes.millis(overheadNanos)));
     return headers;
-  }
-
-  /** Milliseconds with three decimals, rounded half up, for a non-negative duration in ns. */
-  static String millis3(long nanos) {
-    long micros = (nanos + 500) / 1000;
-    long frac = micros % 1000;
-    return (micros / 1000) + (frac < 10 ? ".00" : frac < 100 ? ".0" : ".") + frac;
   }
 }
