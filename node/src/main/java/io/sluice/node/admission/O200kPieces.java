@@ -17,11 +17,6 @@ package io.sluice.node.admission;
  * test holds it to the regular expression.
  */
 final class O200kPieces {
-  /** Receives each piece as {@code [start, end)} of the text. */
-  interface Sink {
-    void piece(String text, int start, int end);
-  }
-
   private O200kPieces() {}
 
   private static final int UPPERISH = (1 << Character.UPPERCASE_LETTER) | (1 << Character.TITLECASE_LETTER)
@@ -40,23 +35,11 @@ final class O200kPieces {
         | (1 << Character.COMBINING_SPACING_MARK);
   }
 
-  /** Calls {@code sink} for each piece of {@code text}, in order; the pieces cover it exactly. */
-  static void split(String text, Sink sink) {
-    int n = text.length();
-    int i = 0;
-    while (i < n) {
-      int end = match(text, i, n);
-      sink.piece(text, i, end);
-      i = end;
-    }
-  }
-
   /** The end of the piece that starts at {@code i}. */
   static int match(String s, int i, int n) {
     int c = s.codePointAt(i);
     int type = 1 << Character.getType(c);
-    if ((type & (LETTER | (1 << Character.NON_SPACING_MARK) | (1 << Character.ENCLOSING_MARK)
-        | (1 << Character.COMBINING_SPACING_MARK))) != 0 || isPrefix(c, type)) {
+    if ((type & (LETTER | marks())) != 0 || isPrefix(c, type)) {
       int e = letters(s, i, n, c, type);
       if (e > 0) {
         return e;

@@ -522,10 +522,7 @@ public final class InferenceRoutes {
         if (ended.compareAndSet(false, true)) {
           // The fallback timer holds this exchange until it fires: cancel it, or every stream's
           // request stays on the heap for the whole total timeout.
-          Cancellable timer = fallback.getAndSet(null);
-          if (timer != null) {
-            timer.cancel();
-          }
+          cancel(fallback);
           permit.release();
           ex.ticket.finish(streamUsage(sse, ex.ticket, price));
         }
@@ -545,10 +542,7 @@ public final class InferenceRoutes {
       // If the response is never rendered (the client left first), the stream never runs: end it anyway.
       fallback.set(scheduler.scheduleOnce(d.totalTimeout().plus(routing.deadline()), end, executor));
       if (ended.get()) {
-        Cancellable timer = fallback.getAndSet(null);
-        if (timer != null) {
-          timer.cancel();
-        }
+        cancel(fallback);
       }
       HttpResponse out = HttpResponse.create().withStatus(response.status())
           .withEntity(HttpEntities.createChunked(contentType, body));
@@ -575,6 +569,13 @@ public final class InferenceRoutes {
               .withEntity(HttpEntities.create(contentType, data));
           return withGatewayHeaders(out, d, ex, bodyAt).addHeaders(ex.ticket.rateLimitHeaders());
         });
+  }
+
+  private static void cancel(AtomicReference<Cancellable> timer) {
+    Cancellable t = timer.getAndSet(null);
+    if (t != null) {
+      t.cancel();
+    }
   }
 
   /** The SSE event that ends a stream which failed after its first byte went out. */

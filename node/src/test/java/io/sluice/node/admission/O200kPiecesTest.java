@@ -120,7 +120,11 @@ class O200kPiecesTest {
 
   private static List<String> pieces(String text) {
     List<String> out = new ArrayList<>();
-    O200kPieces.split(text, (t, start, end) -> out.add(t.substring(start, end)));
+    for (int i = 0; i < text.length(); ) {
+      int end = O200kPieces.match(text, i, text.length());
+      out.add(text.substring(i, end));
+      i = end;
+    }
     return out;
   }
 
