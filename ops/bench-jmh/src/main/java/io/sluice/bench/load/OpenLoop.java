@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -13,6 +14,7 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseDecoder;
 import io.netty.util.AttributeKey;
@@ -25,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
@@ -61,7 +64,7 @@ import org.HdrHistogram.Histogram;
 public final class OpenLoop {
   static final String USAGE = """
       usage: OpenLoop --url URL --rates R[,R...] --body FILE [--duration S] [--warmup S]
-                      [--connections N] [--key K | --keys FILE] [--drain S]
+                      [--connections N] [--key K | --keys FILE] [--drain S] [--prewarm S]
         --url          http://host:port/path to POST the body to
         --rates        offered rates in requests per second, run one after the other
         --body         file with the request body (sent as application/json)
@@ -70,19 +73,20 @@ public final class OpenLoop {
         --connections  keep-alive connections, the most requests in flight (default 64)
         --key, --keys  bearer key(s); with several, request i uses key i mod n (default "none")
         --drain        seconds to wait for answers after the schedule ends (default 10)
+        --prewarm      seconds at the highest rate before the first one, not recorded (default 0)
       Prints one line per rate: OPENLOOP rate=.. achieved_rps=.. count=.. errors=.. timeouts=..
       p50_ms p90_ms p99_ms p999_ms max_ms mean_ms (from the due time), svc_* (from the send),
-      ovh_* (the x-sluice-overhead-ms header).""";
+      ttfb_* (first body bytes, from the due time), ovh_* (the x-sluice-overhead-ms header).""";
   private static final AttributeKey<Conn> CONN = AttributeKey.valueOf("conn");
   private static final long HIGHEST_NANOS = TimeUnit.SECONDS.toNanos(120);
 
   /** Settings of a run. */
   record Options(URI url, List<Integer> rates, double durationS, double warmupS, int connections,
-      byte[] body, List<String> keys, double drainS) {}
+      byte[] body, List<String> keys, double drainS, double prewarmS) {}
 
   /** Results of one rate. */
   record Result(int rate, double spanS, long count, long errors, long timeouts, Histogram latency,
-      Histogram service, Histogram overhead) {
+      Histogram service, Histogram overhead, Histogram firstByte) {
 
     String line() {
       StringBuilder sb = new StringBuilder("OPENLOOP");
@@ -93,6 +97,7 @@ public final class OpenLoop {
       kv(sb, "timeouts", Long.toString(timeouts));
       percentiles(sb, "", latency);
       percentiles(sb, "svc_", service);
+      percentiles(sb, "ttfb_", firstByte);
       kv(sb, "ovh_n", Long.toString(overhead.getTotalCount()));
       if (overhead.getTotalCount() > 0) {
         kv(sb, "ovh_p50_ms", ms(overhead.getValueAtPercentile(50)));
@@ -135,6 +140,7 @@ public final class OpenLoop {
     long index;
     long dueAt;
     long sentAt;
+    long firstByteAt;
   }
 
   private final Options options;
@@ -157,6 +163,7 @@ public final class OpenLoop {
   private Histogram latency;
   private Histogram service;
   private Histogram overhead;
+  private Histogram firstByte;
   private long generation;
   private volatile boolean closing;
 
@@ -194,8 +201,8 @@ public final class OpenLoop {
         .handler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {
-            ch.pipeline().addLast(new HttpResponseDecoder(), new HttpObjectAggregator(64 * 1024 * 1024),
-                new Handler());
+            ch.pipeline().addLast(new HttpResponseDecoder(), new FirstByte(),
+                new HttpObjectAggregator(64 * 1024 * 1024), new Handler());
           }
         });
     for (int i = 0; i < options.connections(); i++) {
@@ -212,8 +219,12 @@ public final class OpenLoop {
 
   /** Runs one rate: warm-up (not recorded), then the measured phase, then waits for stragglers. */
   Result run(int rate) throws InterruptedException {
-    long warm = Math.round(options.warmupS() * rate);
-    long measured = Math.max(1, Math.round(options.durationS() * rate));
+    return run(rate, options.warmupS(), options.durationS());
+  }
+
+  Result run(int rate, double warmupS, double durationS) throws InterruptedException {
+    long warm = Math.round(warmupS * rate);
+    long measured = Math.max(1, Math.round(durationS * rate));
     long interval = Math.max(1, 1_000_000_000L / rate);
     long count = warm + measured;
     long start = System.nanoTime() + 1_000_000;
@@ -229,6 +240,7 @@ public final class OpenLoop {
       latency = new Histogram(HIGHEST_NANOS, 3);
       service = new Histogram(HIGHEST_NANOS, 3);
       overhead = new Histogram(HIGHEST_NANOS, 3);
+      firstByte = new Histogram(HIGHEST_NANOS, 3);
       t0 = start;
     }).sync();
     // Pacer: wakes the loop whenever the next request falls due; ends with the schedule.
@@ -271,7 +283,7 @@ public final class OpenLoop {
       long firstDue = t0 + warmupCount * intervalNanos;
       double spanS = lastDone > firstDue ? (lastDone - firstDue) / 1e9 : 0;
       return new Result(rate, spanS, completed, errors, timeouts, latency.copy(), service.copy(),
-          overhead.copy());
+          overhead.copy(), firstByte.copy());
     }).sync().getNow();
   }
 
@@ -289,6 +301,7 @@ public final class OpenLoop {
       c.index = next;
       c.dueAt = t0 + next * intervalNanos;
       c.sentAt = System.nanoTime();
+      c.firstByteAt = 0;
       ByteBuf req = requests[(int) (next % requests.length)];
       next++;
       c.channel.writeAndFlush(req.duplicate(), c.channel.voidPromise());
@@ -309,6 +322,9 @@ public final class OpenLoop {
       }
       latency.recordValue(Math.min(HIGHEST_NANOS, now - c.dueAt));
       service.recordValue(Math.min(HIGHEST_NANOS, now - c.sentAt));
+      if (c.firstByteAt != 0) {
+        firstByte.recordValue(Math.min(HIGHEST_NANOS, c.firstByteAt - c.dueAt));
+      }
       String ovh = response.headers().get("x-sluice-overhead-ms");
       if (ovh != null) {
         try {
@@ -321,6 +337,23 @@ public final class OpenLoop {
     c.busy = false;
     idle.push(c);
     dispatch();
+  }
+
+  /**
+   * Stamps the arrival of a response's first body bytes (for a stream, its first event) before the
+   * aggregator holds them back until the response is whole.
+   */
+  private static final class FirstByte extends ChannelInboundHandlerAdapter {
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof HttpContent content && content.content().isReadable()) {
+        Conn c = ctx.channel().attr(CONN).get();
+        if (c != null && c.busy && c.firstByteAt == 0) {
+          c.firstByteAt = System.nanoTime();
+        }
+      }
+      ctx.fireChannelRead(msg);
+    }
   }
 
   private final class Handler extends SimpleChannelInboundHandler<FullHttpResponse> {
@@ -366,6 +399,7 @@ public final class OpenLoop {
     byte[] body = null;
     List<String> keys = new ArrayList<>();
     double drain = 10;
+    double prewarm = 0;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (i + 1 >= args.length) {
@@ -392,6 +426,7 @@ public final class OpenLoop {
           }
         }
         case "--drain" -> drain = Double.parseDouble(v);
+        case "--prewarm" -> prewarm = Double.parseDouble(v);
         default -> throw new IllegalArgumentException("unknown flag " + flag);
       }
     }
@@ -406,8 +441,8 @@ public final class OpenLoop {
         throw new IllegalArgumentException("rate must be in [1, 1000000]: " + r);
       }
     }
-    if (duration <= 0 || duration > 3600 || warmup < 0 || warmup > 3600) {
-      throw new IllegalArgumentException("duration must be in (0, 3600] s and warmup in [0, 3600] s");
+    if (duration <= 0 || duration > 3600 || warmup < 0 || warmup > 3600 || prewarm < 0 || prewarm > 3600) {
+      throw new IllegalArgumentException("duration must be in (0, 3600] s, warmup and prewarm in [0, 3600] s");
     }
     if (connections < 1 || connections > 10_000) {
       throw new IllegalArgumentException("connections must be in [1, 10000]");
@@ -415,7 +450,8 @@ public final class OpenLoop {
     if (keys.isEmpty()) {
       keys.add("none");
     }
-    return new Options(url, List.copyOf(rates), duration, warmup, connections, body, List.copyOf(keys), drain);
+    return new Options(url, List.copyOf(rates), duration, warmup, connections, body, List.copyOf(keys), drain,
+        prewarm);
   }
 
   public static void main(String[] args) throws Exception {
@@ -436,6 +472,11 @@ public final class OpenLoop {
     PrintStream out = System.out;
     try {
       gen.connect();
+      if (options.prewarmS() > 0) {
+        // The generator's own JIT: a fresh JVM compiles for its first seconds of load, on the core it
+        // shares with the mock, and that would show up as the target's latency. Not recorded.
+        gen.run(Collections.max(options.rates()), options.prewarmS(), 0);
+      }
       for (int rate : options.rates()) {
         Result r = gen.run(rate);
         out.println(r.line());

@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
  *
  * <p>The input is {@code raw.tsv}, one measurement a line: {@code round TAB target TAB metric TAB
  * value}. Derived numbers are computed per round before the median is taken: the latency a target
- * adds over DIRECT at the same rate and percentile ({@code added_*}), and Sluice's throughput with
+ * adds over DIRECT at the same rate and percentile ({@code added_*}, also for the streaming time to
+ * first byte, {@code added_ttfb_*}), and Sluice's throughput with
  * 10,000 tenants over its throughput with one ({@code spread_over_hot}).
  *
  * <pre>
@@ -34,6 +35,7 @@ import java.util.regex.Pattern;
 public final class Report {
   static final List<String> TARGETS = List.of("DIRECT", "NGINX", "SLUICE");
   private static final Pattern LAT = Pattern.compile("lat_(\\d+)_(p50|p99|p999)_ms");
+  private static final Pattern TTFB = Pattern.compile("ttfb_(p50|p90|p99)_ms");
 
   /** round -> target -> metric -> value. */
   final Map<Integer, Map<String, Map<String, Double>>> raw = new TreeMap<>();
@@ -76,6 +78,9 @@ public final class Report {
           Matcher lat = LAT.matcher(e.getKey());
           if (lat.matches() && direct.containsKey(e.getKey())) {
             m.put("added_" + lat.group(1) + "_" + lat.group(2) + "_ms", e.getValue() - direct.get(e.getKey()));
+          }
+          if (TTFB.matcher(e.getKey()).matches() && direct.containsKey(e.getKey())) {
+            m.put("added_" + e.getKey(), e.getValue() - direct.get(e.getKey()));
           }
         }
       }
@@ -142,6 +147,14 @@ public final class Report {
             "added over DIRECT @" + rate + "/s " + label(p) + " (ms)", "3"});
       }
     }
+    for (String p : List.of("p50", "p90", "p99")) {
+      rows.add(new String[] {"ttfb_" + p + "_ms", "stream time to first byte " + p + " (ms)", "3"});
+    }
+    for (String p : List.of("p50", "p90", "p99")) {
+      rows.add(new String[] {"added_ttfb_" + p + "_ms", "  added over DIRECT, TTFB " + p + " (ms)", "3"});
+    }
+    rows.add(new String[] {"ttfb_rate", "  streamed requests/s of the TTFB run", "0"});
+    rows.add(new String[] {"ttfb_errors", "  errors+timeouts in the TTFB run", "0"});
     for (int rate : rates()) {
       for (String p : List.of("p50", "p90", "p99")) {
         rows.add(new String[] {"ovh_" + rate + "_" + p + "_ms",

@@ -35,6 +35,20 @@ class ReportTest {
   }
 
   @Test
+  void derive_ttfbOfEachTarget_addedOverDirectPerPercentile() {
+    Report r = new Report();
+    r.add(1, "DIRECT", "ttfb_p50_ms", 0.1);
+    r.add(1, "NGINX", "ttfb_p50_ms", 0.25);
+    r.add(1, "SLUICE", "ttfb_p50_ms", 0.5);
+    r.add(1, "SLUICE", "ttfb_p99_ms", 3.0);
+    r.derive();
+    assertEquals(0.15, r.values("NGINX", "added_ttfb_p50_ms").get(0), 1e-9);
+    assertEquals(0.4, r.values("SLUICE", "added_ttfb_p50_ms").get(0), 1e-9);
+    // No DIRECT number for p99, so nothing to add it to.
+    assertTrue(r.values("SLUICE", "added_ttfb_p99_ms").isEmpty());
+  }
+
+  @Test
   void printTable_medianWithRange_andMissingTargetsAsDash() {
     Report r = new Report();
     r.add(1, "DIRECT", "json_rps", 100);
