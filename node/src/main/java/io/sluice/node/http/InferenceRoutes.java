@@ -394,7 +394,9 @@ public final class InferenceRoutes {
     Duration firstByte = d.firstByteTimeout().compareTo(remaining) < 0 ? d.firstByteTimeout() : remaining;
     long sentAt = System.nanoTime();
     long t0 = st.latency().start();
-    return upstream.send(d, up, firstByte).handle((response, error) -> {
+    CompletionStage<HttpResponse> sent = ex.stream() ? upstream.sendStreamed(d, up, firstByte)
+        : upstream.sendWhole(d, up, firstByte, d.totalTimeout().compareTo(remaining) < 0 ? d.totalTimeout() : remaining);
+    return sent.handle((response, error) -> {
       long headAt = System.nanoTime();
       ex.upstreamNanos += headAt - sentAt;
       if (error != null) {

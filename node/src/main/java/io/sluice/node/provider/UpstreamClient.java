@@ -2,6 +2,7 @@ package io.sluice.node.provider;
 
 import io.sluice.node.routing.Deployment;
 import io.sluice.node.routing.ModelCatalog;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import io.sluice.node.util.Stages;
@@ -21,9 +22,11 @@ import org.apache.pekko.http.javadsl.settings.ConnectionPoolSettings;
 import org.apache.pekko.stream.Materializer;
 
 /**
- * The pooled HTTP client to upstream deployments. Each deployment gets its own pool settings
- * (connections, open requests, connect timeout), so one slow deployment cannot starve another.
- * It enforces the time to first byte; the caller enforces the total time on the body.
+ * The pooled HTTP client to upstream deployments. Each deployment gets its own pool (connections,
+ * open requests, connect timeout), so one slow deployment cannot starve another. Exchanges whose
+ * response is read whole go over {@link NettyUpstream}; streamed ones over Pekko HTTP's client,
+ * whose response body is a backpressured {@code Source}. It enforces the time to first byte; for
+ * a stream the caller enforces the total time on the body.
  */
 public final class UpstreamClient {
   private final Http http;
@@ -31,12 +34,15 @@ public final class UpstreamClient {
   private final LoggingAdapter log;
   private final Materializer materializer;
   private final Map<String, ConnectionPoolSettings> pools = new HashMap<>();
+  private final NettyUpstream whole;
 
   public UpstreamClient(ActorSystem<?> system, ModelCatalog catalog) {
     this.http = Http.get(system);
     this.https = http.defaultClientHttpsContext();
     this.log = system.classicSystem().log();
     this.materializer = Materializer.matFromSystem(system);
+    this.whole = new NettyUpstream(UpstreamClientSettings.from(system.settings().config()));
+    system.getWhenTerminated().thenRun(whole::close);
     ConnectionPoolSettings base = ConnectionPoolSettings.create(system.classicSystem());
     for (ModelCatalog.Model m : catalog.models().values()) {
       for (Deployment d : m.deployments()) {
@@ -50,15 +56,20 @@ public final class UpstreamClient {
   }
 
   /**
-   * Sends {@code request} to {@code d}. Completes with the response head when it arrives within
-   * the deployment's first-byte timeout; fails with {@link UpstreamFailure} otherwise.
+   * Sends {@code request} to {@code d} and completes with the whole response (its entity strict),
+   * or fails with {@link UpstreamFailure}: the head must arrive within {@code firstByte} and the
+   * whole response within {@code total}. Completes on an upstream event loop; do not block there.
    */
-  public CompletionStage<HttpResponse> send(Deployment d, HttpRequest request) {
-    return send(d, request, d.firstByteTimeout());
+  public CompletionStage<HttpResponse> sendWhole(Deployment d, HttpRequest request, Duration firstByte,
+      Duration total) {
+    return whole.send(d, request, firstByte, total);
   }
 
-  /** Like {@link #send(Deployment, HttpRequest)} with a first-byte timeout cut to what a deadline leaves. */
-  public CompletionStage<HttpResponse> send(Deployment d, HttpRequest request, java.time.Duration firstByte) {
+  /**
+   * Sends {@code request} to {@code d} for a streamed response. Completes with the response head
+   * when it arrives within {@code firstByte}; fails with {@link UpstreamFailure} otherwise.
+   */
+  public CompletionStage<HttpResponse> sendStreamed(Deployment d, HttpRequest request, Duration firstByte) {
     CompletableFuture<HttpResponse> sent = Stages.direct(http.singleRequest(request, https, pools.get(d.name()), log));
     CompletableFuture<HttpResponse> timed =
         sent.copy().orTimeout(Math.max(1, firstByte.toMillis()), TimeUnit.MILLISECONDS);
@@ -73,19 +84,7 @@ public final class UpstreamClient {
         throw new UpstreamFailure(UpstreamFailure.Kind.TIMEOUT, d.name(),
             "no response within " + firstByte.toMillis() + " ms");
       }
-      throw classify(d, cause);
+      throw NettyUpstream.classify(d, cause);
     });
-  }
-
-  private static UpstreamFailure classify(Deployment d, Throwable cause) {
-    String message = String.valueOf(cause.getMessage()).toLowerCase();
-    if (message.contains("timeout") || message.contains("timed out")) {
-      return new UpstreamFailure(UpstreamFailure.Kind.TIMEOUT, d.name(), "connect timed out");
-    }
-    if (message.contains("refused")) {
-      return new UpstreamFailure(UpstreamFailure.Kind.CONNECT, d.name(), "connection refused");
-    }
-    return new UpstreamFailure(UpstreamFailure.Kind.CONNECT, d.name(), "connection failed ("
-        + cause.getClass().getSimpleName() + ")");
   }
 }
