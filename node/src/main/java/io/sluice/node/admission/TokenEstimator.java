@@ -5,7 +5,6 @@ import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
 import io.sluice.node.api.RequestScan;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Counts prompt tokens with a real tokenizer (jtokkit): {@code o200k_base}, the encoding of the
@@ -25,13 +24,13 @@ public final class TokenEstimator {
 
   private final EncodingRegistry registry = Encodings.newLazyEncodingRegistry();
   private final BpeRanks o200k;
-  private final int cacheEntries;
-  private final ConcurrentHashMap<String, Integer> pieceCounts = new ConcurrentHashMap<>();
+  /** Null when the cache is off. */
+  private final PieceCounts pieceCounts;
 
   /** @param cacheEntries how many piece counts to remember ({@code sluice.quota.token-cache-entries}) */
   public TokenEstimator(int cacheEntries) {
     this.o200k = BpeRanks.load("/com/knuddels/jtokkit/o200k_base.tiktoken");
-    this.cacheEntries = cacheEntries;
+    this.pieceCounts = cacheEntries > 0 ? new PieceCounts(cacheEntries) : null;
   }
 
   /**
@@ -53,30 +52,28 @@ public final class TokenEstimator {
       if (end - i == 1 && text.charAt(i) < 0x80) {
         total += 1; // every single byte is a token
       } else {
-        total += piece(text.substring(i, end));
+        total += piece(text, i, end);
       }
       i = end;
     }
     return total;
   }
 
-  private int piece(String piece) {
-    if (piece.length() > MAX_CACHED_PIECE || cacheEntries == 0) {
-      return encode(piece);
+  private int piece(String text, int from, int to) {
+    if (to - from > MAX_CACHED_PIECE || pieceCounts == null) {
+      return encode(text, from, to);
     }
-    Integer known = pieceCounts.get(piece);
-    if (known != null) {
+    int known = pieceCounts.get(text, from, to);
+    if (known >= 0) {
       return known;
     }
-    int count = encode(piece);
-    if (pieceCounts.size() < cacheEntries) {
-      pieceCounts.put(piece, count);
-    }
+    int count = encode(text, from, to);
+    pieceCounts.put(text, from, to, count);
     return count;
   }
 
-  private int encode(String piece) {
-    byte[] utf8 = piece.getBytes(StandardCharsets.UTF_8);
+  private int encode(String text, int from, int to) {
+    byte[] utf8 = text.substring(from, to).getBytes(StandardCharsets.UTF_8);
     return o200k.count(utf8, 0, utf8.length);
   }
 }
