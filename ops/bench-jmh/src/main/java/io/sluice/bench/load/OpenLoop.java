@@ -76,7 +76,7 @@ public final class OpenLoop {
         --prewarm      seconds at the highest rate before the first one, not recorded (default 0)
       Prints one line per rate: OPENLOOP rate=.. achieved_rps=.. count=.. errors=.. timeouts=..
       p50_ms p90_ms p99_ms p999_ms max_ms mean_ms (from the due time), svc_* (from the send),
-      ttfb_* (first body bytes, from the due time), ovh_* (the x-sluice-overhead-ms header).""";
+      ttfb_* (to the first body bytes, from the send), ovh_* (the x-sluice-overhead-ms header).""";
   private static final AttributeKey<Conn> CONN = AttributeKey.valueOf("conn");
   private static final long HIGHEST_NANOS = TimeUnit.SECONDS.toNanos(120);
 
@@ -323,7 +323,7 @@ public final class OpenLoop {
       latency.recordValue(Math.min(HIGHEST_NANOS, now - c.dueAt));
       service.recordValue(Math.min(HIGHEST_NANOS, now - c.sentAt));
       if (c.firstByteAt != 0) {
-        firstByte.recordValue(Math.min(HIGHEST_NANOS, c.firstByteAt - c.dueAt));
+        firstByte.recordValue(Math.min(HIGHEST_NANOS, c.firstByteAt - c.sentAt));
       }
       String ovh = response.headers().get("x-sluice-overhead-ms");
       if (ovh != null) {
