@@ -83,11 +83,20 @@ public final class NettyUpstream implements AutoCloseable {
   private final Map<String, Pool> pools = new ConcurrentHashMap<>();
   private final Map<String, ContentType> contentTypes = new ConcurrentHashMap<>();
 
+  /** Verifies upstream certificates against the JVM's trust store, and their host names. */
   public NettyUpstream(UpstreamClientSettings settings) {
+    this(settings, defaultTls());
+  }
+
+  NettyUpstream(UpstreamClientSettings settings, SslContext ssl) {
     this.settings = settings;
+    this.ssl = ssl;
     this.group = new NioEventLoopGroup(settings.eventLoopThreads(), new DefaultThreadFactory("sluice-upstream", true));
+  }
+
+  private static SslContext defaultTls() {
     try {
-      this.ssl = SslContextBuilder.forClient().build();
+      return SslContextBuilder.forClient().build();
     } catch (SSLException e) {
       throw new IllegalStateException("no TLS client context: " + e.getMessage(), e);
     }
