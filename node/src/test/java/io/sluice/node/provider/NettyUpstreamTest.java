@@ -103,6 +103,12 @@ class NettyUpstreamTest {
         .withEntity(ContentTypes.APPLICATION_JSON, body.getBytes(StandardCharsets.UTF_8));
   }
 
+  /** Sends with 5 s first-byte and total timeouts and waits for the whole answer. */
+  private HttpResponse exchange(Deployment d, String path, String body) throws Exception {
+    return client.send(d, post(base() + path, body), Duration.ofSeconds(5), Duration.ofSeconds(5))
+        .get(10, TimeUnit.SECONDS);
+  }
+
   private static UpstreamFailure failure(CompletableFuture<HttpResponse> f) throws InterruptedException {
     try {
       f.get(10, TimeUnit.SECONDS);
@@ -117,8 +123,7 @@ class NettyUpstreamTest {
   @Test
   void send_okResponse_wholeBodyStatusAndHeadersWithTheRequestsHeaders() throws Exception {
     Deployment d = deployment(base(), Duration.ofSeconds(5));
-    HttpResponse r = client.send(d, post(base() + "/echo", "{\"a\":1}"), Duration.ofSeconds(5), Duration.ofSeconds(5))
-        .get(10, TimeUnit.SECONDS);
+    HttpResponse r = exchange(d, "/echo", "{\"a\":1}");
     assertEquals(200, r.status().intValue());
     HttpEntity.Strict entity = assertInstanceOf(HttpEntity.Strict.class, r.entity());
     assertEquals("{\"a\":1}", entity.getData().utf8String());
@@ -132,8 +137,7 @@ class NettyUpstreamTest {
   void send_sequentialRequests_reuseOneKeepAliveConnection() throws Exception {
     Deployment d = deployment(base(), Duration.ofSeconds(5));
     for (int i = 0; i < 5; i++) {
-      HttpResponse r = client.send(d, post(base() + "/echo", "{\"i\":" + i + "}"), Duration.ofSeconds(5),
-          Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+      HttpResponse r = exchange(d, "/echo", "{\"i\":" + i + "}");
       assertEquals(200, r.status().intValue());
     }
     assertEquals(1, clientPorts.size(), "client ports seen: " + clientPorts);
@@ -175,20 +179,17 @@ class NettyUpstreamTest {
         Duration.ofSeconds(5)));
     assertEquals(UpstreamFailure.Kind.CONNECT, f.kind());
     // The pool is still usable afterwards.
-    HttpResponse ok = client.send(d, post(base() + "/echo", "{}"), Duration.ofSeconds(5), Duration.ofSeconds(5))
-        .get(10, TimeUnit.SECONDS);
+    HttpResponse ok = exchange(d, "/echo", "{}");
     assertEquals(200, ok.status().intValue());
   }
 
   @Test
   void send_connectionCloseAnswer_passedOnAndNextRequestOnANewConnection() throws Exception {
     Deployment d = deployment(base(), Duration.ofSeconds(5));
-    HttpResponse r = client.send(d, post(base() + "/close", "{}"), Duration.ofSeconds(5), Duration.ofSeconds(5))
-        .get(10, TimeUnit.SECONDS);
+    HttpResponse r = exchange(d, "/close", "{}");
     assertEquals(503, r.status().intValue());
     assertTrue(((HttpEntity.Strict) r.entity()).getData().utf8String().contains("down"));
-    HttpResponse next = client.send(d, post(base() + "/echo", "{}"), Duration.ofSeconds(5), Duration.ofSeconds(5))
-        .get(10, TimeUnit.SECONDS);
+    HttpResponse next = exchange(d, "/echo", "{}");
     assertEquals(200, next.status().intValue());
   }
 }

@@ -38,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class NettyUpstreamTlsTest {
   private static final char[] PASSWORD = "test-pass".toCharArray();
+  private static final UpstreamClientSettings SETTINGS = new UpstreamClientSettings(1, 1 << 20, Duration.ofSeconds(60));
   private static HttpsServer server;
   private static X509Certificate certificate;
 
@@ -79,6 +80,10 @@ class NettyUpstreamTlsTest {
     server.stop(0);
   }
 
+  private static NettyUpstream trusting(X509Certificate trusted) throws Exception {
+    return new NettyUpstream(SETTINGS, SslContextBuilder.forClient().trustManager(trusted).build());
+  }
+
   private static Deployment deployment(String host) {
     return new Deployment("tls", "openai", "https://" + host + ":" + server.getAddress().getPort() + "/v1", "m", null,
         1, 0, Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10), 4, 16);
@@ -91,8 +96,7 @@ class NettyUpstreamTlsTest {
 
   @Test
   void send_trustedCertificateForTheHost_wholeResponse() throws Exception {
-    NettyUpstream client = new NettyUpstream(new UpstreamClientSettings(1, 1 << 20, Duration.ofSeconds(60)),
-        SslContextBuilder.forClient().trustManager(certificate).build());
+    NettyUpstream client = trusting(certificate);
     try {
       Deployment d = deployment("localhost");
       HttpResponse r = client.send(d, post(d), Duration.ofSeconds(5), Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
@@ -105,7 +109,7 @@ class NettyUpstreamTlsTest {
 
   @Test
   void send_certificateNotInTheTrustStore_connectFailure() throws Exception {
-    NettyUpstream client = new NettyUpstream(new UpstreamClientSettings(1, 1 << 20, Duration.ofSeconds(60)));
+    NettyUpstream client = new NettyUpstream(SETTINGS);
     try {
       Deployment d = deployment("localhost");
       assertConnectFailure(client, d);
@@ -116,8 +120,7 @@ class NettyUpstreamTlsTest {
 
   @Test
   void send_certificateForAnotherHost_connectFailure() throws Exception {
-    NettyUpstream client = new NettyUpstream(new UpstreamClientSettings(1, 1 << 20, Duration.ofSeconds(60)),
-        SslContextBuilder.forClient().trustManager(certificate).build());
+    NettyUpstream client = trusting(certificate);
     try {
       // The certificate names localhost only; 127.0.0.1 is the same server under a name it does not carry.
       Deployment d = deployment("127.0.0.1");
