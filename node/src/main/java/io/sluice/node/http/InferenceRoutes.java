@@ -391,11 +391,11 @@ public final class InferenceRoutes {
     ex.attempts++;
     ProviderAdapter adapter = adapters.get(d.provider());
     HttpRequest up = adapter.request(d, ex.op, ex.scan.forUpstream(ex.body, d.upstreamModel(), ex.stream()));
-    Duration firstByte = d.firstByteTimeout().compareTo(remaining) < 0 ? d.firstByteTimeout() : remaining;
+    Duration firstByte = shorter(d.firstByteTimeout(), remaining);
     long sentAt = System.nanoTime();
     long t0 = st.latency().start();
     CompletionStage<HttpResponse> sent = ex.stream() ? upstream.sendStreamed(d, up, firstByte)
-        : upstream.sendWhole(d, up, firstByte, d.totalTimeout().compareTo(remaining) < 0 ? d.totalTimeout() : remaining);
+        : upstream.sendWhole(d, up, firstByte, shorter(d.totalTimeout(), remaining));
     return sent.handle((response, error) -> {
       long headAt = System.nanoTime();
       ex.upstreamNanos += headAt - sentAt;
@@ -571,6 +571,10 @@ public final class InferenceRoutes {
               .withEntity(HttpEntities.create(contentType, data));
           return withGatewayHeaders(out, d, ex, bodyAt).addHeaders(ex.ticket.rateLimitHeaders());
         });
+  }
+
+  private static Duration shorter(Duration a, Duration b) {
+    return a.compareTo(b) < 0 ? a : b;
   }
 
   private static void cancel(AtomicReference<Cancellable> timer) {

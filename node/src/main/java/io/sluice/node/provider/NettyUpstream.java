@@ -252,12 +252,21 @@ public final class NettyUpstream implements AutoCloseable {
     String type = r.headers().get(HttpHeaderNames.CONTENT_TYPE);
     List<HttpHeader> headers = new ArrayList<>(r.headers().size());
     for (Map.Entry<String, String> e : r.headers()) {
-      if (!SKIPPED.contains(e.getKey().toLowerCase(Locale.ROOT))) {
+      if (!skipped(e.getKey())) {
         headers.add(RawHeader.create(e.getKey(), e.getValue()));
       }
     }
     return HttpResponse.create().withStatus(r.status().code()).withHeaders(headers)
         .withEntity(contentType(type), ByteString.fromArrayUnsafe(body));
+  }
+
+  private static boolean skipped(String header) {
+    for (String s : SKIPPED) {
+      if (s.equalsIgnoreCase(header)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private ContentType contentType(String value) {
