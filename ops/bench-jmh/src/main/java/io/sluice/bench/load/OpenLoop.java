@@ -65,6 +65,7 @@ public final class OpenLoop {
   static final String USAGE = """
       usage: OpenLoop --url URL --rates R[,R...] --body FILE [--duration S] [--warmup S]
                       [--connections N] [--key K | --keys FILE] [--drain S] [--prewarm S]
+                      [--trace DIR]
         --url          http://host:port/path to POST the body to
         --rates        offered rates in requests per second, run one after the other
         --body         file with the request body (sent as application/json)
@@ -74,6 +75,8 @@ public final class OpenLoop {
         --key, --keys  bearer key(s); with several, request i uses key i mod n (default "none")
         --drain        seconds to wait for answers after the schedule ends (default 10)
         --prewarm      seconds at the highest rate before the first one, not recorded (default 0)
+        --trace        writes DIR/trace-RATE.tsv: per measured answer its due time (after the first
+                       one's), latency and service time, in microseconds, to see when slow ones come
       Prints one line per rate: OPENLOOP rate=.. achieved_rps=.. count=.. errors=.. timeouts=..
       p50_ms p90_ms p99_ms p999_ms max_ms mean_ms (from the due time), svc_* (from the send),
       ttfb_* (to the first body bytes, from the send), ovh_* (the x-sluice-overhead-ms header).""";
@@ -82,7 +85,7 @@ public final class OpenLoop {
 
   /** Settings of a run. */
   record Options(URI url, List<Integer> rates, double durationS, double warmupS, int connections,
-      byte[] body, List<String> keys, double drainS, double prewarmS) {}
+      byte[] body, List<String> keys, double drainS, double prewarmS, Path trace) {}
 
   /** Results of one rate. */
   record Result(int rate, double spanS, long count, long errors, long timeouts, Histogram latency,
@@ -164,6 +167,9 @@ public final class OpenLoop {
   private Histogram service;
   private Histogram overhead;
   private Histogram firstByte;
+  /** With --trace: per measured answer, its due time after the first one's, latency and service time (ns). */
+  private long[] traced;
+  private int tracedCount;
   private long generation;
   private volatile boolean closing;
 
@@ -241,6 +247,8 @@ public final class OpenLoop {
       service = new Histogram(HIGHEST_NANOS, 3);
       overhead = new Histogram(HIGHEST_NANOS, 3);
       firstByte = new Histogram(HIGHEST_NANOS, 3);
+      traced = options.trace() != null ? new long[(int) Math.min(3L * measured, 30_000_000L)] : null;
+      tracedCount = 0;
       t0 = start;
     }).sync();
     // Pacer: wakes the loop whenever the next request falls due; ends with the schedule.
@@ -282,9 +290,31 @@ public final class OpenLoop {
       // last answer; below the offered rate when the target cannot keep up.
       long firstDue = t0 + warmupCount * intervalNanos;
       double spanS = lastDone > firstDue ? (lastDone - firstDue) / 1e9 : 0;
+      writeTrace(rate);
       return new Result(rate, spanS, completed, errors, timeouts, latency.copy(), service.copy(),
           overhead.copy(), firstByte.copy());
     }).sync().getNow();
+  }
+
+  /** With --trace DIR: writes trace-RATE.tsv, one line per measured answer (microseconds). */
+  private void writeTrace(int rate) {
+    if (traced == null) {
+      return;
+    }
+    // The first measured request's due time on the monotonic clock (System.nanoTime), so the trace
+    // can be laid over a profile of the same run (e.g. perf record -k CLOCK_MONOTONIC).
+    StringBuilder sb = new StringBuilder("# first_due_nanotime=")
+        .append(t0 + warmupCount * intervalNanos).append('\n').append("due_us\tlatency_us\tservice_us\n");
+    for (int i = 0; i + 2 < tracedCount; i += 3) {
+      sb.append(traced[i] / 1000).append('\t').append(traced[i + 1] / 1000).append('\t')
+          .append(traced[i + 2] / 1000).append('\n');
+    }
+    try {
+      Files.createDirectories(options.trace());
+      Files.writeString(options.trace().resolve("trace-" + rate + ".tsv"), sb);
+    } catch (IOException e) {
+      System.err.println("openloop: cannot write the trace: " + e.getMessage());
+    }
   }
 
   /** On the loop: sends every due request for which a connection is idle. */
@@ -322,6 +352,11 @@ public final class OpenLoop {
       }
       latency.recordValue(Math.min(HIGHEST_NANOS, now - c.dueAt));
       service.recordValue(Math.min(HIGHEST_NANOS, now - c.sentAt));
+      if (traced != null && tracedCount + 3 <= traced.length) {
+        traced[tracedCount++] = c.dueAt - (t0 + warmupCount * intervalNanos);
+        traced[tracedCount++] = now - c.dueAt;
+        traced[tracedCount++] = now - c.sentAt;
+      }
       if (c.firstByteAt != 0) {
         firstByte.recordValue(Math.min(HIGHEST_NANOS, c.firstByteAt - c.sentAt));
       }
@@ -400,6 +435,7 @@ public final class OpenLoop {
     List<String> keys = new ArrayList<>();
     double drain = 10;
     double prewarm = 0;
+    Path trace = null;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
       if (i + 1 >= args.length) {
@@ -427,6 +463,7 @@ public final class OpenLoop {
         }
         case "--drain" -> drain = Double.parseDouble(v);
         case "--prewarm" -> prewarm = Double.parseDouble(v);
+        case "--trace" -> trace = Path.of(v);
         default -> throw new IllegalArgumentException("unknown flag " + flag);
       }
     }
@@ -451,7 +488,7 @@ public final class OpenLoop {
       keys.add("none");
     }
     return new Options(url, List.copyOf(rates), duration, warmup, connections, body, List.copyOf(keys), drain,
-        prewarm);
+        prewarm, trace);
   }
 
   public static void main(String[] args) throws Exception {
