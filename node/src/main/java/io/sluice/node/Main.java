@@ -182,7 +182,7 @@ public final class Main {
 
     Materializer materializer = Materializer.matFromSystem(system);
     InferenceRoutes inference = new InferenceRoutes(system, settings, directory, catalog, adapters,
-        new UpstreamClient(system, catalog), admission, quota, new TokenEstimator(quota.tokenCacheEntries()), routing, planner, retries,
+        new UpstreamClient(system), admission, quota, new TokenEstimator(quota.tokenCacheEntries()), routing, planner, retries,
         states, metrics);
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
         new ClusterInfo(system, settings.askTimeout()), materializer);

@@ -17,18 +17,21 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -39,36 +42,47 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLParameters;
 import org.apache.pekko.http.javadsl.model.ContentType;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.util.ByteString;
 
 /**
- * The upstream transport for exchanges whose response is read whole (chat completions without
- * {@code stream}, embeddings): HTTP/1.1 keep-alive connections on Netty, pooled per deployment
- * and run by one event loop per deployment.
+ * The upstream transport: HTTP/1.1 keep-alive connections on Netty, pooled per deployment and run
+ * by one event loop per deployment.
  *
  * <p>It exists because Pekko HTTP's pooled client costs a gateway more than the rest of a request:
  * every exchange crosses the pool's stream, a per-connection stream and a TCP actor, with a thread
- * hand-off at each. Here an exchange is one write and one aggregated read on the connection's
- * event loop, and the caller's continuation runs there too. Streamed responses keep Pekko HTTP's
- * client ({@link UpstreamClient}), whose body is a backpressured {@code Source}.
+ * hand-off at each. Here an exchange is one write and one read on the connection's event loop,
+ * and the caller's continuation runs there too.
+ *
+ * <p>Two kinds of exchange share a deployment's pool: {@link #send} reads the response whole
+ * (chat completions without {@code stream}, embeddings); {@link #stream} hands over the response
+ * head as soon as it arrives, with a body ({@link BodySource}) that reads the connection only as
+ * fast as it is consumed.
  *
  * <p>Timeouts: the pool wait plus connect is bounded by the first-byte timeout; the response head
- * must arrive within the first-byte timeout of the request going out, and the whole response
- * within the total one. A connection whose exchange failed or timed out is closed, never reused.
+ * must arrive within the first-byte timeout of the request going out, and a whole response within
+ * the total one (a stream's total and idle times are the caller's, on its body). A streamed body
+ * nobody starts reading within the subscription timeout is given up. A connection whose exchange
+ * failed, timed out or was cancelled is closed, never reused.
  */
 public final class NettyUpstream implements AutoCloseable {
   private static final AttributeKey<Exchange> EXCHANGE = AttributeKey.valueOf("sluice.upstream.exchange");
@@ -105,13 +119,16 @@ public final class NettyUpstream implements AutoCloseable {
   /** One deployment's connections: where they go, and the pool of them. */
   private record Pool(Deployment deployment, String hostHeader, FixedChannelPool channels) {}
 
-  /** One request on one connection, ended exactly once (answer, failure or timeout). */
+  /** One request on one connection, ended exactly once (answer, failure, timeout or cancel). */
   private final class Exchange {
     final CompletableFuture<HttpResponse> result;
     final Pool pool;
     final Channel channel;
     ScheduledFuture<?> firstByte;
     ScheduledFuture<?> total;
+    /** The body of a streamed exchange; null when the response is read whole. */
+    BodyFeed stream;
+    boolean keepAlive;
 
     Exchange(Pool pool, Channel channel, CompletableFuture<HttpResponse> result) {
       this.pool = pool;
@@ -126,14 +143,22 @@ public final class NettyUpstream implements AutoCloseable {
       }
       cancel(firstByte);
       cancel(total);
+      if (stream != null) {
+        cancel(stream.subscription);
+      }
       if (!reusable) {
         channel.close();
+      } else if (stream != null) {
+        channel.config().setAutoRead(true); // back in the pool: notice the server closing it
       }
       pool.channels().release(channel);
       if (failure != null) {
         result.completeExceptionally(failure);
-      } else {
+      } else if (response != null) {
         result.complete(response);
+      }
+      if (stream != null) {
+        stream.offer(failure != null ? failure : BodySource.END);
       }
     }
 
@@ -143,11 +168,101 @@ public final class NettyUpstream implements AutoCloseable {
   }
 
   /**
+   * The connection side of a streamed body. Its state is touched only on the connection's event
+   * loop; the stage's calls ({@link BodySource.Feed}) are handed over to it.
+   */
+  private final class BodyFeed implements BodySource.Feed {
+    final Exchange ex;
+    final AtomicBoolean taken = new AtomicBoolean();
+    final Queue<Object> events = new ConcurrentLinkedQueue<>();
+    /** The stage's wake-up, once it took the body. */
+    volatile AsyncCallback<Object> wake;
+    /** The stage asked for more and has not had a chunk since. */
+    boolean wanted;
+    /** The end or a failure went in, or the stage gave up: nothing more is added. */
+    boolean closed;
+    ScheduledFuture<?> subscription;
+
+    BodyFeed(Exchange ex) {
+      this.ex = ex;
+    }
+
+    @Override
+    public boolean attach(AsyncCallback<Object> callback) {
+      if (!taken.compareAndSet(false, true)) {
+        return false;
+      }
+      wake = callback; // published after the CAS; offer() reads it after adding (see offer)
+      return true;
+    }
+
+    @Override
+    public Queue<Object> events() {
+      return events;
+    }
+
+    @Override
+    public void demand() {
+      ex.channel.eventLoop().execute(() -> {
+        if (!closed && ex.channel.attr(EXCHANGE).get() == ex) {
+          wanted = true;
+          ex.channel.read();
+        }
+      });
+    }
+
+    @Override
+    public void cancel() {
+      ex.channel.eventLoop().execute(() -> {
+        closed = true;
+        ex.end(null, null, false);
+      });
+    }
+
+    /**
+     * On the event loop: a chunk ({@link ByteString}), {@link BodySource#END} or a failure. Added
+     * first, then the wake-up read: a stage that attached too late to be woken finds the event
+     * when it drains the queue right after attaching.
+     */
+    void offer(Object event) {
+      if (closed) {
+        return;
+      }
+      if (event instanceof ByteString) {
+        wanted = false;
+      } else {
+        closed = true;
+      }
+      events.add(event);
+      AsyncCallback<Object> w = wake;
+      if (w != null) {
+        w.invoke(Boolean.TRUE);
+      }
+    }
+  }
+
+  /**
    * Sends {@code request} (its entity must be strict) to {@code d} and completes with the whole
    * response, or fails with {@link UpstreamFailure}. The future completes on the connection's
    * event loop: continuations must not block.
    */
   public CompletableFuture<HttpResponse> send(Deployment d, HttpRequest request, Duration firstByte, Duration total) {
+    return exchange(d, request, firstByte, total);
+  }
+
+  /**
+   * Sends {@code request} (its entity must be strict) to {@code d} and completes with the response
+   * head when it arrives within {@code firstByte}, or fails with {@link UpstreamFailure}. The
+   * response's entity streams the body from the connection, once, with backpressure; cancelling
+   * it closes the connection. The future completes on the connection's event loop.
+   */
+  public CompletableFuture<HttpResponse> stream(Deployment d, HttpRequest request, Duration firstByte) {
+    return exchange(d, request, firstByte, null);
+  }
+
+  /** One exchange: whole when {@code total} is given, streamed when it is null. */
+  private CompletableFuture<HttpResponse> exchange(Deployment d, HttpRequest request, Duration firstByte,
+      Duration total) {
     Pool pool = pool(d);
     if (!(request.entity() instanceof HttpEntity.Strict strict)) {
       throw new IllegalArgumentException("NettyUpstream sends strict entities only");
@@ -170,13 +285,21 @@ public final class NettyUpstream implements AutoCloseable {
       EventLoop loop = ch.eventLoop();
       ex.firstByte = loop.schedule(() -> ex.fail(UpstreamFailure.Kind.TIMEOUT,
           "no response within " + firstByte.toMillis() + " ms"), Math.max(1, firstByte.toNanos()), TimeUnit.NANOSECONDS);
-      ex.total = loop.schedule(() -> ex.fail(UpstreamFailure.Kind.TIMEOUT,
-          "no complete response within " + total.toMillis() + " ms"), Math.max(1, total.toNanos()), TimeUnit.NANOSECONDS);
+      if (total != null) {
+        ex.total = loop.schedule(() -> ex.fail(UpstreamFailure.Kind.TIMEOUT,
+            "no complete response within " + total.toMillis() + " ms"), Math.max(1, total.toNanos()), TimeUnit.NANOSECONDS);
+      } else {
+        ex.stream = new BodyFeed(ex);
+        ch.config().setAutoRead(false); // from here on the connection reads when the body is pulled
+      }
       ch.writeAndFlush(toNetty(pool, request, strict.getData())).addListener(written -> {
         if (!written.isSuccess()) {
           ex.fail(UpstreamFailure.Kind.CONNECT, "connection failed (" + written.cause().getClass().getSimpleName() + ")");
         }
       });
+      if (ex.stream != null) {
+        ch.read(); // the response head
+      }
     });
     return result;
   }
@@ -222,7 +345,7 @@ public final class NettyUpstream implements AutoCloseable {
         }
         long idle = settings.idleTimeout().toMillis();
         ch.pipeline().addLast(new IdleStateHandler(0, 0, idle, TimeUnit.MILLISECONDS), new HttpClientCodec(),
-            new FirstByte(), new HttpObjectAggregator(settings.maxResponseBytes()), new Answer());
+            new FirstByte(), new WholeOnly(ch, settings.maxResponseBytes()), new Answer());
       }
     };
     FixedChannelPool channels = new FixedChannelPool(bootstrap, handler, ChannelHealthChecker.ACTIVE,
@@ -249,15 +372,18 @@ public final class NettyUpstream implements AutoCloseable {
 
   private HttpResponse toPekko(FullHttpResponse r) {
     byte[] body = ByteBufUtil.getBytes(r.content());
-    String type = r.headers().get(HttpHeaderNames.CONTENT_TYPE);
-    List<HttpHeader> headers = new ArrayList<>(r.headers().size());
-    for (Map.Entry<String, String> e : r.headers()) {
+    return HttpResponse.create().withStatus(r.status().code()).withHeaders(headers(r.headers()))
+        .withEntity(contentType(r.headers().get(HttpHeaderNames.CONTENT_TYPE)), ByteString.fromArrayUnsafe(body));
+  }
+
+  private static List<HttpHeader> headers(HttpHeaders from) {
+    List<HttpHeader> headers = new ArrayList<>(from.size());
+    for (Map.Entry<String, String> e : from) {
       if (!skipped(e.getKey())) {
         headers.add(RawHeader.create(e.getKey(), e.getValue()));
       }
     }
-    return HttpResponse.create().withStatus(r.status().code()).withHeaders(headers)
-        .withEntity(contentType(type), ByteString.fromArrayUnsafe(body));
+    return headers;
   }
 
   private static boolean skipped(String header) {
@@ -303,10 +429,38 @@ public final class NettyUpstream implements AutoCloseable {
     }
   }
 
-  /** Ends the connection's exchange with the whole response, or with the connection's failure. */
+  /** Aggregates the response of a whole exchange; a streamed exchange's parts pass through. */
+  private static final class WholeOnly extends HttpObjectAggregator {
+    private final Channel channel;
+
+    WholeOnly(Channel channel, int maxResponseBytes) {
+      super(maxResponseBytes);
+      this.channel = channel;
+    }
+
+    @Override
+    public boolean acceptInboundMessage(Object msg) throws Exception {
+      Exchange ex = channel.attr(EXCHANGE).get();
+      return (ex == null || ex.stream == null) && super.acceptInboundMessage(msg);
+    }
+  }
+
+  /**
+   * Ends the connection's exchange with the whole response or with the connection's failure; for
+   * a streamed exchange, hands over the head, then each chunk, then the end.
+   */
   private final class Answer extends ChannelInboundHandlerAdapter {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      Exchange streamed = ctx.channel().attr(EXCHANGE).get();
+      if (streamed != null && streamed.stream != null) {
+        try {
+          streamed(streamed, msg);
+        } finally {
+          ReferenceCountUtil.release(msg);
+        }
+        return;
+      }
       if (!(msg instanceof FullHttpResponse r)) {
         ctx.fireChannelRead(msg);
         return;
@@ -330,11 +484,57 @@ public final class NettyUpstream implements AutoCloseable {
       }
     }
 
+    private void streamed(Exchange ex, Object msg) {
+      if (msg instanceof io.netty.handler.codec.http.HttpResponse head) {
+        cancel(ex.firstByte);
+        ex.keepAlive = HttpUtil.isKeepAlive(head);
+        HttpResponse response;
+        try {
+          response = HttpResponse.create().withStatus(head.status().code()).withHeaders(headers(head.headers()))
+              .withEntity(HttpEntities.createChunked(contentType(head.headers().get(HttpHeaderNames.CONTENT_TYPE)),
+                  Source.fromGraph(new BodySource(ex.stream))));
+        } catch (RuntimeException e) {
+          ex.fail(UpstreamFailure.Kind.CONNECT, "unreadable response (" + e.getClass().getSimpleName() + ")");
+          return;
+        }
+        BodyFeed feed = ex.stream;
+        long wait = settings.bodySubscriptionTimeout().toNanos();
+        feed.subscription = ex.channel.eventLoop().schedule(() -> {
+          if (feed.wake == null) {
+            ex.fail(UpstreamFailure.Kind.TIMEOUT, "nobody read the response body within "
+                + settings.bodySubscriptionTimeout().toMillis() + " ms");
+          }
+        }, wait, TimeUnit.NANOSECONDS);
+        // Read on until the first chunk is in: the first event is usually on its way, and a stream's
+        // time to first byte should not wait for the stage's first pull to come round.
+        feed.wanted = true;
+        ex.result.complete(response);
+      }
+      if (msg instanceof HttpContent content) {
+        if (content.content().isReadable()) {
+          ex.stream.offer(ByteString.fromArrayUnsafe(ByteBufUtil.getBytes(content.content())));
+        }
+        if (msg instanceof LastHttpContent) {
+          ex.end(null, null, ex.keepAlive);
+        }
+      }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+      Exchange ex = ctx.channel().attr(EXCHANGE).get();
+      if (ex != null && ex.stream != null && ex.stream.wanted && !ex.stream.closed) {
+        ctx.read(); // the last read brought no bytes of the body: the stage is still waiting
+      }
+      ctx.fireChannelReadComplete();
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
       Exchange ex = ctx.channel().attr(EXCHANGE).get();
       if (ex != null) {
-        ex.fail(UpstreamFailure.Kind.CONNECT, "connection closed before the response");
+        ex.fail(UpstreamFailure.Kind.CONNECT, ex.result.isDone() ? "connection closed before the end of the response"
+            : "connection closed before the response");
       }
       ctx.fireChannelInactive();
     }

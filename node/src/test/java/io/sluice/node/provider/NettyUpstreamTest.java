@@ -63,7 +63,7 @@ class NettyUpstreamTest {
       respond(ex, 503, "{\"error\":{\"message\":\"down\"}}".getBytes(StandardCharsets.UTF_8));
     });
     server.start();
-    client = new NettyUpstream(new UpstreamClientSettings(1, 1024, Duration.ofSeconds(60)));
+    client = new NettyUpstream(new UpstreamClientSettings(1, 1024, Duration.ofSeconds(60), Duration.ofSeconds(5)));
   }
 
   @AfterEach

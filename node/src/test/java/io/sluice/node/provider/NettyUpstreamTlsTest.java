@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class NettyUpstreamTlsTest {
   private static final char[] PASSWORD = "test-pass".toCharArray();
-  private static final UpstreamClientSettings SETTINGS = new UpstreamClientSettings(1, 1 << 20, Duration.ofSeconds(60));
+  private static final UpstreamClientSettings SETTINGS = new UpstreamClientSettings(1, 1 << 20, Duration.ofSeconds(60), Duration.ofSeconds(5));
   private static HttpsServer server;
   private static X509Certificate certificate;
 
