@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -135,15 +136,31 @@ public final class Admission {
 
   /**
    * Returns everything this node holds and settles all usage; used by coordinated shutdown so a
-   * leaving node hands its quota back.
+   * leaving node hands its quota back. At most {@code settle-parallelism} settlements are in
+   * flight: all of a node's tenants at once (10,000 and more) overflowed the journal's write queue,
+   * and the failures opened the journal's circuit breaker, so most of them were lost.
    */
   public CompletionStage<Void> returnAll() {
-    List<CompletableFuture<?>> all = new ArrayList<>();
-    for (TenantAdmission t : tenants.values()) {
-      t.lastActivityMillis = 0;
-      all.add(settle(t, true).toCompletableFuture());
+    TenantAdmission[] all = tenants.values().toArray(new TenantAdmission[0]);
+    AtomicInteger next = new AtomicInteger();
+    CompletableFuture<?>[] lanes = new CompletableFuture<?>[Math.min(all.length, settings.settleParallelism())];
+    for (int i = 0; i < lanes.length; i++) {
+      lanes[i] = returnNext(all, next);
     }
-    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new));
+    return CompletableFuture.allOf(lanes);
+  }
+
+  /** Settles the tenants of {@code all} one after another, from a cursor shared with other lanes. */
+  private CompletableFuture<Void> returnNext(TenantAdmission[] all, AtomicInteger next) {
+    for (int i = next.getAndIncrement(); i < all.length; i = next.getAndIncrement()) {
+      TenantAdmission t = all[i];
+      t.lastActivityMillis = 0;
+      CompletableFuture<Void> sent = settle(t, true).toCompletableFuture();
+      if (!sent.isDone()) { // wait for the reply before the next: no recursion for answers at hand
+        return sent.handle((v, e) -> null).thenCompose(v -> returnNext(all, next));
+      }
+    }
+    return CompletableFuture.completedFuture(null);
   }
 
   private CompletionStage<Void> settle(TenantAdmission t, boolean force) {

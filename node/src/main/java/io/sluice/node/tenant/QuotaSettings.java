@@ -12,6 +12,7 @@ public record QuotaSettings(
     Duration settleInterval,
     long settleMaxRequests,
     int settleTenantsPerInterval,
+    int settleParallelism,
     Duration idleReturn,
     Duration denyCache,
     long defaultCompletionEstimate,
@@ -31,8 +32,9 @@ public record QuotaSettings(
     if (!(outageAllowance >= 0 && outageAllowance <= 1)) {
       throw new IllegalArgumentException("sluice.quota.outage-allowance must be in [0, 1]");
     }
-    if (settleTenantsPerInterval < 1) {
-      throw new IllegalArgumentException("sluice.quota.settle-tenants-per-interval must be at least 1");
+    if (settleTenantsPerInterval < 1 || settleParallelism < 1) {
+      throw new IllegalArgumentException(
+          "sluice.quota.settle-tenants-per-interval and settle-parallelism must be at least 1");
     }
     if (tokenCacheEntries < 0) {
       throw new IllegalArgumentException("sluice.quota.token-cache-entries must be at least 0");
@@ -54,6 +56,7 @@ public record QuotaSettings(
         q.getDuration("settle-interval"),
         q.getLong("settle-max-requests"),
         q.getInt("settle-tenants-per-interval"),
+        q.getInt("settle-parallelism"),
         q.getDuration("idle-return"),
         q.getDuration("deny-cache"),
         q.getLong("default-completion-estimate"),
