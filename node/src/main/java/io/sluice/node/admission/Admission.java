@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,6 +41,8 @@ public final class Admission {
   private final String node;
   private final Duration slotValidity;
   private final ConcurrentHashMap<String, TenantAdmission> tenants = new ConcurrentHashMap<>();
+  /** The tenants the settle timer walks: those that may have usage to settle or quota to return. */
+  private final Set<TenantAdmission> listed = ConcurrentHashMap.newKeySet();
   private final GatewayMetrics metrics;
   /** What {@link #settle} returns when there was nothing to send. */
   private static final CompletableFuture<Void> NOT_SENT = CompletableFuture.completedFuture(null);
@@ -110,9 +113,10 @@ public final class Admission {
    * {@code settle-tenants-per-interval} of them. With more tenants than that, they take turns
    * (round robin from where the last tick stopped), so journal writes per node stay bounded however
    * many tenants it serves; a tenant that reaches settle-max-requests settles at once regardless.
+   * It walks only the listed tenants (see {@link #unlist}), not every tenant the node has served.
    */
   void settleAll() {
-    TenantAdmission[] all = tenants.values().toArray(new TenantAdmission[0]);
+    TenantAdmission[] all = listed.toArray(new TenantAdmission[0]);
     int n = all.length;
     if (n == 0) {
       return;
@@ -124,17 +128,51 @@ public final class Admission {
     int i = 0;
     for (; i < n && sent < budget; i++) {
       TenantAdmission t = all[(start + i) % n];
-      if (mayHaveWork(t, now) && settle(t, false) != NOT_SENT) {
-        sent++;
+      if (mayHaveWork(t, now)) {
+        if (settle(t, false) != NOT_SENT) {
+          sent++;
+        }
+      } else if (now - t.lastActivityMillis >= settings.idleReturn().toMillis() && t.heldSlots.get() == 0
+          && !t.settling.get()) {
+        unlist(t);
       }
     }
     settleCursor = start + i;
   }
 
+  /** Whether the settle timer walks {@code tenantId} (for tests). */
+  boolean isListed(String tenantId) {
+    TenantAdmission t = tenants.get(tenantId);
+    return t != null && t.listed && listed.contains(t);
+  }
+
+  /** Puts a tenant on the settle timer's list: it has admitted a request or has usage to settle. */
+  void list(TenantAdmission t) {
+    listed.add(t);
+  }
+
+  /**
+   * Takes an idle tenant that holds nothing off the settle timer's list, so that a node that has
+   * served many tenants (10,000 and more) does not visit each of them twice a second: that walk
+   * touched every tenant's objects and took milliseconds of the request threads' time per tick.
+   * A request that races with this puts the tenant back: it writes its activity or usage before it
+   * reads {@code listed}, and this writes {@code listed} before it reads them again.
+   */
+  private void unlist(TenantAdmission t) {
+    long seen = t.lastActivityMillis;
+    t.listed = false;
+    listed.remove(t);
+    if (t.listed || t.lastActivityMillis != seen || t.unsettled.sum() != 0 || t.slotsToReturn.get() > 0
+        || t.heldSlots.get() > 0) {
+      t.listed = true;
+      listed.add(t);
+    }
+  }
+
   /**
    * False only when {@link #settle} would send nothing, found without allocating: the timer passes
-   * every idle tenant of the node each tick (10,000 and more), and doing {@code settle}'s work for
-   * each of them took milliseconds of the request threads' time per tick.
+   * over listed tenants that are idle until they can be unlisted, and {@code settle}'s work for
+   * each of them allocates.
    */
   private boolean mayHaveWork(TenantAdmission t, long now) {
     if (t.unsettled.sum() != 0 || t.slotsToReturn.get() > 0
@@ -236,12 +274,12 @@ public final class Admission {
         .ask(replyTo -> new TenantCommand.Settle(node, seq, deadline, Map.copyOf(windows), Map.copyOf(used),
             Map.copyOf(returned), slotsReturned, replyTo), askTimeout);
     return reply.handle((r, error) -> {
-      t.settling.set(false);
       if (r != null && r.applied()) {
         t.renewed();
       } else {
         t.unsettled.add(Math.max(1, pending)); // usage is cumulative: the next settlement carries it
       }
+      t.settling.set(false); // after the usage is back: the timer does not unlist a tenant that is settling
       return null;
     });
   }

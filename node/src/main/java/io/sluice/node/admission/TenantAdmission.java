@@ -92,6 +92,8 @@ final class TenantAdmission {
   final AtomicBoolean settling = new AtomicBoolean();
   final LongAdder unsettled = new LongAdder();
   volatile long lastActivityMillis;
+  /** Whether the tenant is on the settle timer's list ({@link Admission#list}). */
+  volatile boolean listed;
   volatile long lastSettleMillis;
 
   TenantAdmission(String tenantId, Admission owner) {
@@ -167,6 +169,7 @@ final class TenantAdmission {
     WindowClock clock = owner.clock();
     long now = clock.nowMillis();
     lastActivityMillis = now;
+    touch();
     long[] lim = limits;
     Lease[] held = new Lease[QUANTITIES.length];
     long[] reserved = new long[QUANTITIES.length];
@@ -263,6 +266,15 @@ final class TenantAdmission {
   void giveUpFreeSlots() {
     slotEpoch.incrementAndGet();
     slotsToReturn.addAndGet(freeSlots.getAndSet(0));
+    touch();
+  }
+
+  /** Puts the tenant on the settle timer's list unless it is on it: one volatile read per call. */
+  private void touch() {
+    if (!listed) {
+      listed = true;
+      owner.list(this);
+    }
   }
 
   /** Takes back the free slots to return them while idle. */
@@ -430,6 +442,7 @@ final class TenantAdmission {
       }
     }
     unsettled.increment();
+    touch();
     if (unsettled.sum() >= owner.settings().settleMaxRequests()) {
       owner.settleSoon(this);
     }

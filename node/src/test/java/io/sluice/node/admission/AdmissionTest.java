@@ -1,0 +1,144 @@
+package io.sluice.node.admission;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.sluice.node.auth.TenantView;
+import io.sluice.node.metrics.GatewayMetrics;
+import io.sluice.node.routing.DeploymentStates;
+import io.sluice.node.routing.HealthSettings;
+import io.sluice.node.routing.ModelCatalog;
+import io.sluice.node.routing.RoutingSettings;
+import io.sluice.node.tenant.QuotaSettings;
+import io.sluice.node.tenant.TenantChanged;
+import io.sluice.node.tenant.TenantCommand;
+import io.sluice.node.tenant.TenantEntity;
+import io.sluice.persistence.TenantLimits;
+import io.sluice.persistence.TenantState;
+import io.sluice.persistence.UsageCounters;
+import io.sluice.persistence.WindowKind;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.pubsub.Topic;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Admission against real tenant entities: a one-node cluster with Cluster Sharding and the
+ * in-memory journal, the settle timer running on its configured interval, and a clock the test
+ * moves by hand for idleness.
+ */
+class AdmissionTest {
+  private static final Duration ASK = Duration.ofSeconds(5);
+  private static ActorTestKit testKit;
+  private static QuotaSettings quota;
+  private static MovableClock clock;
+  private static Admission admission;
+
+  /** A clock the test moves by hand; the settle timer itself runs in real time. */
+  static final class MovableClock implements InstantSource {
+    private volatile Instant now = Instant.parse("2026-03-10T12:00:05Z");
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
+
+    void advance(Duration d) {
+      now = now.plus(d);
+    }
+  }
+
+  @BeforeAll
+  static void startCluster() {
+    Config config = ConfigFactory.parseString("""
+            pekko.actor.provider = cluster
+            pekko.remote.artery.canonical.hostname = 127.0.0.1
+            pekko.remote.artery.canonical.port = 0
+            pekko.coordinated-shutdown.exit-jvm = off
+            """)
+        .withFallback(EventSourcedBehaviorTestKit.config())
+        .withFallback(ConfigFactory.load());
+    testKit = ActorTestKit.create("AdmissionTest", config);
+    Cluster cluster = Cluster.get(testKit.system());
+    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    quota = QuotaSettings.from(config);
+    clock = new MovableClock();
+    TenantEntity.init(testKit.system(), testKit.<Topic.Command<TenantChanged>>createTestProbe().ref(), clock, quota);
+    GatewayMetrics metrics = new GatewayMetrics(DeploymentStates.create(ModelCatalog.from(config),
+        RoutingSettings.from(config), HealthSettings.from(config), InstantSource.system(), System::nanoTime));
+    admission = new Admission(testKit.system(), quota, ASK, clock, metrics);
+  }
+
+  @AfterAll
+  static void stop() {
+    testKit.shutdownTestKit();
+  }
+
+  private static <T> T await(CompletionStage<T> stage) {
+    try {
+      return stage.toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static TenantState ask(String tenant,
+      Function<ActorRef<StatusReply<TenantState>>, TenantCommand> command) {
+    return await(ClusterSharding.get(testKit.system()).entityRefFor(TenantEntity.ENTITY_KEY, tenant)
+        .<StatusReply<TenantState>>ask(command::apply, ASK)).getValue();
+  }
+
+  private static void request(TenantState state) {
+    TenantView view = new TenantView(state.tenantId(), true, Set.of(), Set.of(), state);
+    await(admission.admit(view, new Demand(10, 5, 0))).finish(new UsageCounters(1, 10, 5, 0));
+  }
+
+  private static void awaitAssert(Runnable assertion) {
+    testKit.<Void>createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
+      assertion.run();
+      return null;
+    });
+  }
+
+  private static long settledRequests(String tenant) {
+    TenantState s = ask(tenant, TenantCommand.Get::new);
+    return s.nodes().values().stream().mapToLong(n -> n.used(WindowKind.DAY).requests()).sum();
+  }
+
+  @Test
+  void settleAll_idleTenantHoldingNothing_unlistedThenListedAgainByItsNextRequest() {
+    String tenant = "admission-idle";
+    TenantState state = ask(tenant, r -> new TenantCommand.Create(
+        new TenantLimits(1_000L, null, null, null, null, null), null, r));
+
+    request(state);
+    assertTrue(admission.isListed(tenant));
+    awaitAssert(() -> assertEquals(1, settledRequests(tenant)));
+
+    // Idle past idle-return: the timer returns the tenant's lease, then takes it off its list.
+    clock.advance(quota.idleReturn().plusSeconds(1));
+    awaitAssert(() -> assertFalse(admission.isListed(tenant)));
+
+    // The next request puts it back, and its usage is settled like the first.
+    request(state);
+    assertTrue(admission.isListed(tenant));
+    awaitAssert(() -> assertEquals(2, settledRequests(tenant)));
+  }
+}
