@@ -131,7 +131,7 @@ public final class Admission {
           sent++;
         }
       } else if (now - t.lastActivityMillis >= settings.idleReturn().toMillis() && t.heldSlots.get() == 0
-          && !t.settling.get()) {
+          && t.settlement.get() == null) {
         unlist(t);
       }
     }
@@ -142,6 +142,11 @@ public final class Admission {
   boolean isListed(String tenantId) {
     TenantAdmission t = tenants.get(tenantId);
     return t != null && t.listed && listed.contains(t);
+  }
+
+  /** The node's admission state of {@code tenantId}, or null before its first request (for tests). */
+  TenantAdmission tenantAdmission(String tenantId) {
+    return tenants.get(tenantId);
   }
 
   /** Puts a tenant on the settle timer's list: it has admitted a request or has usage to settle. */
@@ -216,18 +221,36 @@ public final class Admission {
   /** Settles the tenants of {@code all} one after another, from a cursor shared with other lanes. */
   private CompletableFuture<Void> returnNext(TenantAdmission[] all, AtomicInteger next) {
     for (int i = next.getAndIncrement(); i < all.length; i = next.getAndIncrement()) {
-      TenantAdmission t = all[i];
-      t.lastActivityMillis = 0;
-      CompletableFuture<Void> sent = settle(t, true).toCompletableFuture();
-      if (!sent.isDone()) { // wait for the reply before the next: no recursion for answers at hand
-        return sent.handle((v, e) -> null).thenCompose(v -> returnNext(all, next));
+      CompletableFuture<Void> returned = returnOne(all[i]);
+      if (!returned.isDone()) { // wait for the reply before the next: no recursion for answers at hand
+        return returned.thenCompose(v -> returnNext(all, next));
       }
     }
     return CompletableFuture.completedFuture(null);
   }
 
+  /**
+   * Settles one tenant and returns its leases. When a settlement of the tenant is already in flight
+   * (the timer's), it waits for that one and then settles again: the one in flight carries neither
+   * the usage recorded after it was sent nor, unless the tenant was idle, the leases.
+   */
+  private CompletableFuture<Void> returnOne(TenantAdmission t) {
+    t.lastActivityMillis = 0;
+    while (true) {
+      CompletableFuture<Void> running = t.settlement.get();
+      if (running != null) {
+        return running.handle((v, e) -> null).thenCompose(v -> returnOne(t));
+      }
+      CompletionStage<Void> sent = settle(t, true);
+      if (sent != NOT_SENT) { // else another settlement started between the two reads: wait for it
+        return sent.toCompletableFuture();
+      }
+    }
+  }
+
   private CompletionStage<Void> settle(TenantAdmission t, boolean force) {
-    if (!t.settling.compareAndSet(false, true)) {
+    CompletableFuture<Void> mine = new CompletableFuture<>();
+    if (!t.settlement.compareAndSet(null, mine)) {
       return NOT_SENT;
     }
     long now = clock.nowMillis();
@@ -261,7 +284,8 @@ public final class Admission {
     // Held slots are kept alive by settling at least three times per lease period.
     boolean heartbeat = t.heldSlots.get() > 0 && now - t.lastSettleMillis >= settings.leaseTtl().toMillis() / 3;
     if (!force && pending == 0 && returned.isEmpty() && slotsReturned == 0 && !heartbeat) {
-      t.settling.set(false);
+      t.settlement.set(null);
+      mine.complete(null);
       return NOT_SENT;
     }
     Instant deadline = clock.now().plus(askTimeout);
@@ -277,7 +301,9 @@ public final class Admission {
       } else {
         t.unsettled.add(Math.max(1, pending)); // usage is cumulative: the next settlement carries it
       }
-      t.settling.set(false); // after the usage is back: the timer does not unlist a tenant that is settling
+      // After the usage is back: the timer does not unlist a tenant that is settling.
+      t.settlement.set(null);
+      mine.complete(null);
       return null;
     });
   }

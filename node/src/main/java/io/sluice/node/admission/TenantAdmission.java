@@ -12,7 +12,6 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
@@ -89,7 +88,8 @@ final class TenantAdmission {
   private final AtomicLongArray allowanceWindow = new AtomicLongArray(QUANTITIES.length);
   final AtomicLong acquireSeq = new AtomicLong();
   final AtomicLong settleSeq = new AtomicLong();
-  final AtomicBoolean settling = new AtomicBoolean();
+  /** The settlement in flight, completed once its reply is handled; null when there is none. */
+  final AtomicReference<CompletableFuture<Void>> settlement = new AtomicReference<>();
   final LongAdder unsettled = new LongAdder();
   volatile long lastActivityMillis;
   /** Whether the tenant is on the settle timer's list ({@link Admission#list}). */

@@ -16,6 +16,8 @@ import io.sluice.node.tenant.QuotaSettings;
 import io.sluice.node.tenant.TenantChanged;
 import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.TenantEntity;
+import io.sluice.persistence.NodeShare;
+import io.sluice.persistence.Quantity;
 import io.sluice.persistence.TenantLimits;
 import io.sluice.persistence.TenantState;
 import io.sluice.persistence.UsageCounters;
@@ -24,6 +26,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -140,5 +143,33 @@ class AdmissionTest {
     request(state);
     assertTrue(admission.isListed(tenant));
     awaitAssert(() -> assertEquals(2, settledRequests(tenant)));
+  }
+
+  @Test
+  void returnAll_settlementInFlight_waitsForItThenSettlesAndReturnsTheRest() {
+    String tenant = "admission-leaving";
+    TenantState state = ask(tenant, r -> new TenantCommand.Create(
+        new TenantLimits(1_000L, null, null, null, null, null), null, r));
+    request(state);
+    TenantAdmission t = admission.tenantAdmission(tenant);
+    awaitAssert(() -> assertEquals(1, settledRequests(tenant)));
+    awaitAssert(() -> assertEquals(null, t.settlement.get()));
+
+    // A settlement of the tenant is in flight (it stands for the timer's, whose reply is not back)
+    // when a second request finishes and the node starts to leave.
+    CompletableFuture<Void> inFlight = new CompletableFuture<>();
+    assertTrue(t.settlement.compareAndSet(null, inFlight));
+    request(state);
+    CompletableFuture<Void> returned = admission.returnAll().toCompletableFuture();
+    assertFalse(returned.isDone());
+
+    // Its reply is handled: returnAll then settles the second request and returns the lease.
+    t.settlement.set(null);
+    inFlight.complete(null);
+    await(returned);
+    TenantState after = ask(tenant, TenantCommand.Get::new);
+    NodeShare share = after.nodes().get(admission.node());
+    assertEquals(2, share.used(WindowKind.MINUTE).requests());
+    assertEquals(2, share.granted(Quantity.REQUESTS_PER_MINUTE));
   }
 }
