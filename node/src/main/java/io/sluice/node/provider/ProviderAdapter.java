@@ -17,7 +17,10 @@ public interface ProviderAdapter {
   /** The {@code provider} name deployments use in config. */
   String provider();
 
-  /** The upstream request for {@code body}, authenticated with the deployment's own key. */
+  /**
+   * The upstream request for {@code body}, authenticated with the deployment's own key. The body
+   * may be used without a copy: callers never change it afterwards.
+   */
   HttpRequest request(Deployment deployment, Operation operation, byte[] body);
 
   /** The upstream's error response as OpenAI's envelope, keeping its status, without secrets. */

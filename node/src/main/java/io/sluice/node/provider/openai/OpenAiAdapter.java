@@ -59,7 +59,8 @@ public final class OpenAiAdapter implements ProviderAdapter {
         return new Heads(d, next);
       });
     }
-    return known.byOperation()[op].withEntity(ContentTypes.APPLICATION_JSON, body);
+    // Wrapped, not copied: the request body is never changed once scanned (see ProviderAdapter#request).
+    return known.byOperation()[op].withEntity(ContentTypes.APPLICATION_JSON, ByteString.fromArrayUnsafe(body));
   }
 
   private static HttpRequest head(Deployment d, Operation operation) {
