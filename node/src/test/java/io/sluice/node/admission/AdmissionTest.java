@@ -108,6 +108,11 @@ class AdmissionTest {
         .<StatusReply<TenantState>>ask(command::apply, ASK)).getValue();
   }
 
+  /** A tenant with a limit of 1,000 requests per minute. */
+  private static TenantState create(String tenant) {
+    return ask(tenant, r -> new TenantCommand.Create(new TenantLimits(1_000L, null, null, null, null, null), null, r));
+  }
+
   private static void request(TenantState state) {
     TenantView view = new TenantView(state.tenantId(), true, Set.of(), Set.of(), state);
     await(admission.admit(view, new Demand(10, 5, 0))).finish(new UsageCounters(1, 10, 5, 0));
@@ -128,8 +133,7 @@ class AdmissionTest {
   @Test
   void settleAll_idleTenantHoldingNothing_unlistedThenListedAgainByItsNextRequest() {
     String tenant = "admission-idle";
-    TenantState state = ask(tenant, r -> new TenantCommand.Create(
-        new TenantLimits(1_000L, null, null, null, null, null), null, r));
+    TenantState state = create(tenant);
 
     request(state);
     assertTrue(admission.isListed(tenant));
@@ -148,8 +152,7 @@ class AdmissionTest {
   @Test
   void returnAll_settlementInFlight_waitsForItThenSettlesAndReturnsTheRest() {
     String tenant = "admission-leaving";
-    TenantState state = ask(tenant, r -> new TenantCommand.Create(
-        new TenantLimits(1_000L, null, null, null, null, null), null, r));
+    TenantState state = create(tenant);
     request(state);
     TenantAdmission t = admission.tenantAdmission(tenant);
     awaitAssert(() -> assertEquals(1, settledRequests(tenant)));
