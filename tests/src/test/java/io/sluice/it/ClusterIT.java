@@ -375,10 +375,10 @@ class ClusterIT {
   /**
    * How long after a kill -9 the survivors may fail requests that need the tenant's entity. The
    * entity runs again once the dead node is detected (heartbeat 1 s, acceptable pause 3 s: about
-   * 4-5 s), the Split Brain Resolver's stable-after (7 s) has passed, and the leader removed it
-   * and down-removal-margin (2 s) passed: about 14-15 s. A survivor whose acquire went to the
-   * dead node just before waits out its ask timeout (5 s) and then answers from its deny-cache
-   * (1 s) before it asks the new home: up to about 21 s. 25 s leaves room for a slow machine.
+   * 4-5 s), the Split Brain Resolver's stable-after (5 s) has passed, and the leader removed it
+   * and down-removal-margin (stable-after again, 5 s) passed: about 14-15 s. A survivor whose
+   * acquire went to the dead node just before waits out its ask timeout (5 s) and then answers
+   * from its deny-cache (1 s) before it asks the new home: up to about 21 s. 25 s leaves room for a slow machine.
    * Measured on a 2-core machine: the last survivor failure was sent 16.0 s after the kill (the
    * minute rolling 10 s after it), and 19.0 s when the minute rolled 13 s after it.
    */
@@ -393,7 +393,7 @@ class ClusterIT {
     Node victim = t.host();
     report("kill: tenant %s lives on %s", t.id(), victim);
     // Kill at second 50-52 of a minute: the minute then rolls 8-10 s later, while the entity is
-    // still down (failure detection, stable-after 7 s and down-removal-margin 2 s take ~13 s or
+    // still down (failure detection, stable-after 5 s and down-removal-margin 5 s take ~14 s or
     // more), so the survivors' per-minute leases end and they must get new ones from the entity
     // once it has recovered on a survivor. Before the roll they serve from the leases they hold.
     await("second 41-47 of a minute").atMost(Duration.ofSeconds(70)).pollInterval(Duration.ofMillis(200))
