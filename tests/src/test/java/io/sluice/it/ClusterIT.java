@@ -384,6 +384,17 @@ class ClusterIT {
    */
   private static final long FAILOVER_MS = 25_000;
 
+  /** The members that {@code view} lists as unreachable. */
+  private static Set<String> unreachable(JsonNode view) {
+    Set<String> out = new HashSet<>();
+    view.get("members").forEach(m -> {
+      if (!m.get("reachable").asBoolean()) {
+        out.add(m.get("address").asText());
+      }
+    });
+    return out;
+  }
+
   @Test
   @Order(5)
   void kill9_entityHostMidLoad_survivorsServeAgainWithin25sAndUsageKeepsEvery200() {
@@ -409,6 +420,7 @@ class ClusterIT {
     List<Load.Result> results;
     long killAt;
     long rollAt;
+    JsonNode unreachableView;
     try {
       await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() ->
           load.count(Load.Result::ok) >= 150 && Instant.now().atOffset(ZoneOffset.UTC).getSecond() >= 50);
@@ -419,6 +431,13 @@ class ClusterIT {
       killAt = load.elapsedMs();
       dead.set(victim);
       victim.process().kill();
+      // While the victim is unreachable and not yet downed, a survivor's GET /admin/v1/cluster still
+      // shows what the survivors host and names the victim's region as not answering (Pekko's
+      // cluster-wide statistics would wait out the ask timeout and then show no region at all).
+      Node survivor = cluster.nodes.stream().filter(n -> n != victim).findFirst().orElseThrow();
+      unreachableView = await("the victim unreachable in the view of " + survivor).atMost(Duration.ofSeconds(15))
+          .pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+          .until(() -> SluiceCluster.view(survivor), v -> unreachable(v).contains(victim.address()));
       await().atMost(Duration.ofSeconds(45)).until(() -> load.elapsedMs() >= killAt + 30_000 || load.finished());
       load.stop();
       results = load.results();
@@ -443,6 +462,13 @@ class ClusterIT {
     cluster.nodes.stream().filter(n -> n != victim).forEach(n -> logLines(n, "SBR took decision").forEach(l ->
         report("kill: %s", l)));
 
+    Set<String> regionsNotAnswering = new HashSet<>();
+    unreachableView.get("regions_not_answering").forEach(a -> regionsNotAnswering.add(a.asText()));
+    Set<String> hosting = new HashSet<>();
+    unreachableView.get("shards").fieldNames().forEachRemaining(hosting::add);
+    assertEquals(Set.of(victim.address()), regionsNotAnswering, "regions not answering: " + unreachableView);
+    assertEquals(cluster.nodes.stream().filter(n -> n != victim).map(Node::address).collect(Collectors.toSet()),
+        hosting, "the survivors' shards while the victim is unreachable: " + unreachableView);
     assertTrue(before.stream().allMatch(Load.Result::ok), "before the kill: " + histogram(before));
     for (Load.Result r : survivorFailures) {
       assertTrue(r.sentMs() <= killAt + FAILOVER_MS, "a survivor failed more than " + FAILOVER_MS

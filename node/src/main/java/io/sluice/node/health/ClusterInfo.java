@@ -10,19 +10,30 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.ActorSelection;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.RootActorPath;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.ShardRegion;
-import org.apache.pekko.cluster.sharding.typed.GetClusterShardingStats;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.pattern.Patterns;
 
 /**
  * {@code GET /admin/v1/cluster}: the members with their status, roles and data center, who is
  * unreachable, and how many tenant shards and entities each node hosts.
+ *
+ * <p>Each reachable member's shard region is asked on its own, all at once, and an unreachable
+ * member is not asked: it is listed in {@code regions_not_answering}, as is a region that does not
+ * answer in time. (Pekko's cluster-wide statistics query waits for every region and, when one
+ * does not answer, returns no regions at all after its timeout: with one member unreachable the
+ * endpoint took the whole ask timeout to show nothing.)
  */
 public final class ClusterInfo {
   private final ActorSystem<?> system;
@@ -44,7 +55,7 @@ public final class ClusterInfo {
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonInclude(JsonInclude.Include.ALWAYS)
   public record View(String self, String leader, List<MemberInfo> members, Map<String, Hosted> shards,
-      List<String> shardsNotAnswering) {}
+      List<String> shardsNotAnswering, List<String> regionsNotAnswering) {}
 
   public CompletionStage<View> view() {
     Cluster cluster = Cluster.get(system);
@@ -52,21 +63,52 @@ public final class ClusterInfo {
     TreeSet<String> unreachable = new TreeSet<>();
     state.getUnreachable().forEach(m -> unreachable.add(m.address().toString()));
     List<MemberInfo> members = new ArrayList<>();
+    Map<String, CompletableFuture<ShardRegion.ShardRegionStats>> asked = new TreeMap<>();
+    List<String> notAnswering = new ArrayList<>();
     for (Member m : state.getMembers()) {
-      members.add(new MemberInfo(m.address().toString(), m.status().toString().toLowerCase(),
-          new ArrayList<>(new TreeSet<>(m.getRoles())), m.dataCenter(), !unreachable.contains(m.address().toString())));
+      String address = m.address().toString();
+      boolean reachable = !unreachable.contains(address);
+      members.add(new MemberInfo(address, m.status().toString().toLowerCase(),
+          new ArrayList<>(new TreeSet<>(m.getRoles())), m.dataCenter(), reachable));
+      if (!HOSTING.contains(m.status())) {
+        continue;
+      }
+      if (reachable) {
+        asked.put(address, regionStats(m.address()));
+      } else {
+        notAnswering.add(address);
+      }
     }
     String leader = state.getLeader() == null ? null : state.getLeader().toString();
-    CompletionStage<ShardRegion.ClusterShardingStats> stats = AskPattern.ask(ClusterSharding.get(system).shardState(),
-        replyTo -> new GetClusterShardingStats(TenantEntity.ENTITY_KEY, timeout, replyTo),
-        timeout.plusSeconds(1), system.scheduler());
-    return stats.thenApply(s -> {
-      Map<String, Hosted> hosted = new LinkedHashMap<>();
-      s.getRegions().forEach((address, region) -> hosted.put(address.toString(),
-          new Hosted(region.getStats().size(), region.getStats().values().stream().mapToInt(v -> ((Number) v).intValue()).sum())));
-      List<String> failed = new ArrayList<>();
-      s.getRegions().values().forEach(r -> failed.addAll(r.getFailed()));
-      return new View(cluster.selfMember().address().toString(), leader, members, hosted, failed);
-    });
+    String self = cluster.selfMember().address().toString();
+    return CompletableFuture.allOf(asked.values().toArray(new CompletableFuture<?>[0]))
+        .handle((done, error) -> {
+          Map<String, Hosted> hosted = new LinkedHashMap<>();
+          List<String> failedShards = new ArrayList<>();
+          asked.forEach((address, reply) -> {
+            ShardRegion.ShardRegionStats stats = reply.isCompletedExceptionally() ? null : reply.join();
+            if (stats == null) {
+              notAnswering.add(address);
+              return;
+            }
+            hosted.put(address, new Hosted(stats.getStats().size(),
+                stats.getStats().values().stream().mapToInt(v -> ((Number) v).intValue()).sum()));
+            failedShards.addAll(stats.getFailed());
+          });
+          notAnswering.sort(null);
+          return new View(self, leader, members, hosted, failedShards, notAnswering);
+        });
+  }
+
+  /** Members that run a shard region of tenants. */
+  private static final Set<MemberStatus> HOSTING =
+      Set.of(MemberStatus.up(), MemberStatus.weaklyUp(), MemberStatus.leaving());
+
+  /** The shard statistics of the tenant region on the member at {@code address}. */
+  private CompletableFuture<ShardRegion.ShardRegionStats> regionStats(Address address) {
+    ActorSelection region = system.classicSystem().actorSelection(
+        RootActorPath.apply(address, "/").$div("system").$div("sharding").$div(TenantEntity.ENTITY_KEY.name()));
+    return Patterns.ask(region, ShardRegion.getRegionStatsInstance(), timeout).toCompletableFuture()
+        .thenApply(reply -> (ShardRegion.ShardRegionStats) reply);
   }
 }
