@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
+import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 
 /**
  * One tenant's quota on this node: the leases the tenant entity granted, spent with atomics and
@@ -75,6 +77,7 @@ final class TenantAdmission {
   private volatile long slotsExhaustedUntil;
 
   private volatile long[] limits = unlimited();
+  private volatile HttpHeader[] limitHeaders = limitHeaders(limits);
   private volatile long slotLimit = -1;
   /** The last tenant revision looked at, and the revision of the last change of limits. */
   private volatile long seenRevision = -1;
@@ -135,6 +138,8 @@ final class TenantAdmission {
           l[q.ordinal()] = QuotaLedger.limit(next, q);
         }
         limits = l;
+        // After the limits: a request that sees the new headers sees the new limits too.
+        limitHeaders = limitHeaders(l);
         slotLimit = QuotaLedger.slotLimit(next);
         limitsSeen = next;
       }
@@ -457,24 +462,34 @@ final class TenantAdmission {
   }
 
   /** OpenAI's x-ratelimit-* headers for the per-minute limits, as they stand now. */
-  java.util.List<org.apache.pekko.http.javadsl.model.HttpHeader> rateLimitHeaders() {
-    java.util.List<org.apache.pekko.http.javadsl.model.HttpHeader> h = new java.util.ArrayList<>(6);
-    addHeaders(h, Quantity.REQUESTS_PER_MINUTE, "requests");
-    addHeaders(h, Quantity.TOKENS_PER_MINUTE, "tokens");
+  java.util.List<HttpHeader> rateLimitHeaders() {
+    java.util.List<HttpHeader> h = new java.util.ArrayList<>(6);
+    HttpHeader[] limitHeaders = this.limitHeaders;
+    addHeaders(h, Quantity.REQUESTS_PER_MINUTE, limitHeaders[0], "x-ratelimit-remaining-requests",
+        "x-ratelimit-reset-requests");
+    addHeaders(h, Quantity.TOKENS_PER_MINUTE, limitHeaders[1], "x-ratelimit-remaining-tokens",
+        "x-ratelimit-reset-tokens");
     return h;
   }
 
-  private void addHeaders(java.util.List<org.apache.pekko.http.javadsl.model.HttpHeader> h, Quantity q, String name) {
-    long limit = limits[q.ordinal()];
-    if (limit < 0) {
+  /** The x-ratelimit-limit-* headers of the limits in force, made once per change of limits; null when unlimited. */
+  private static HttpHeader[] limitHeaders(long[] limits) {
+    long requests = limits[Quantity.REQUESTS_PER_MINUTE.ordinal()];
+    long tokens = limits[Quantity.TOKENS_PER_MINUTE.ordinal()];
+    return new HttpHeader[] {
+        requests < 0 ? null : RawHeader.create("x-ratelimit-limit-requests", Long.toString(requests)),
+        tokens < 0 ? null : RawHeader.create("x-ratelimit-limit-tokens", Long.toString(tokens))};
+  }
+
+  private void addHeaders(java.util.List<HttpHeader> h, Quantity q, HttpHeader limit, String remainingName,
+      String resetName) {
+    if (limit == null) {
       return;
     }
     WindowClock clock = owner.clock();
-    h.add(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("x-ratelimit-limit-" + name, Long.toString(limit)));
-    h.add(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("x-ratelimit-remaining-" + name,
-        Long.toString(remaining(q))));
-    h.add(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("x-ratelimit-reset-" + name,
-        duration(clock.resetMillis(q.window()) - clock.nowMillis())));
+    h.add(limit);
+    h.add(RawHeader.create(remainingName, Long.toString(remaining(q))));
+    h.add(RawHeader.create(resetName, duration(clock.resetMillis(q.window()) - clock.nowMillis())));
   }
 
   /** A duration as OpenAI writes it: "850ms", "12s", "6m0s". */

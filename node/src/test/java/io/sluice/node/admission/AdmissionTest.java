@@ -25,7 +25,9 @@ import io.sluice.persistence.WindowKind;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -128,6 +130,22 @@ class AdmissionTest {
   private static long settledRequests(String tenant) {
     TenantState s = ask(tenant, TenantCommand.Get::new);
     return s.nodes().values().stream().mapToLong(n -> n.used(WindowKind.DAY).requests()).sum();
+  }
+
+  @Test
+  void rateLimitHeaders_requestsPerMinuteLimited_limitRemainingAndResetOfRequestsOnly() {
+    TenantState state = create("headers");
+    Ticket ticket = await(admission.admit(new TenantView(state.tenantId(), true, Set.of(), Set.of(), state),
+        new Demand(10, 5, 0)));
+    Map<String, String> headers = new TreeMap<>();
+    ticket.rateLimitHeaders().forEach(h -> headers.put(h.name(), h.value()));
+    ticket.finish(new UsageCounters(1, 10, 5, 0));
+
+    assertEquals(Set.of("x-ratelimit-limit-requests", "x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"),
+        headers.keySet(), "no tokens headers without a tokens limit: " + headers);
+    assertEquals("1000", headers.get("x-ratelimit-limit-requests"));
+    assertEquals("999", headers.get("x-ratelimit-remaining-requests"), "the limit less this request");
+    assertTrue(headers.get("x-ratelimit-reset-requests").matches("[0-9]+(ms|s)"), headers.toString());
   }
 
   @Test
