@@ -25,7 +25,8 @@ import java.util.regex.Pattern;
  * value}. Derived numbers are computed per round before the median is taken: the latency a target
  * adds over DIRECT at the same rate and percentile ({@code added_*}, also for the streaming time to
  * first byte, {@code added_ttfb_*}), and Sluice's throughput with
- * 10,000 tenants over its throughput with one ({@code spread_over_hot}).
+ * 10,000 tenants over its throughput with one ({@code spread_over_hot}, and {@code
+ * spread_again_over_hot} for the spread run repeated at once, while the node holds the leases).
  *
  * <pre>
  * java -cp ops/bench-jmh/target/benchmarks.jar io.sluice.bench.load.Report --raw OUT/raw.tsv --out OUT \
@@ -85,8 +86,12 @@ public final class Report {
         }
       }
       Map<String, Double> s = round.get("SLUICE");
-      if (s != null && s.containsKey("spread_rps") && s.getOrDefault("json_rps", 0.0) > 0) {
-        s.put("spread_over_hot", s.get("spread_rps") / s.get("json_rps"));
+      if (s != null && s.getOrDefault("json_rps", 0.0) > 0) {
+        for (String spread : List.of("spread", "spread_again")) {
+          if (s.containsKey(spread + "_rps")) {
+            s.put(spread + "_over_hot", s.get(spread + "_rps") / s.get("json_rps"));
+          }
+        }
       }
     }
   }
@@ -171,6 +176,12 @@ public final class Report {
     rows.add(new String[] {"spread_rps", "max throughput, spread over tenants (req/s)", "0"});
     rows.add(new String[] {"spread_tenants", "  tenants (one key each) in that run", "0"});
     rows.add(new String[] {"spread_over_hot", "  spread / 1 hot tenant", "3"});
+    rows.add(new String[] {"spread_errors", "  errors in that run", "0"});
+    rows.add(new String[] {"gw_cpu_us_per_req_spread", "  gateway CPU per request in that run (us)", "1"});
+    rows.add(new String[] {"spread_again_rps", "  the same run again at once, leases held (req/s)", "0"});
+    rows.add(new String[] {"spread_again_over_hot", "  that run / 1 hot tenant", "3"});
+    rows.add(new String[] {"spread_again_errors", "  errors in that run", "0"});
+    rows.add(new String[] {"gw_cpu_us_per_req_spread_again", "  gateway CPU per request in that run (us)", "1"});
     return rows;
   }
 

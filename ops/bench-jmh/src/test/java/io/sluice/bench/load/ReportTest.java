@@ -27,11 +27,13 @@ class ReportTest {
       r.add(round, "SLUICE", "lat_1000_p50_ms", 0.2 + round);
       r.add(round, "SLUICE", "json_rps", 1000);
       r.add(round, "SLUICE", "spread_rps", 900 + round);
+      r.add(round, "SLUICE", "spread_again_rps", 950 + round);
     }
     r.derive();
     assertEquals(List.of(1.0, 2.0, 3.0), r.values("SLUICE", "added_1000_p50_ms").stream()
         .map(v -> Math.round(v * 1000) / 1000.0).toList());
     assertEquals(0.902, Report.median(r.values("SLUICE", "spread_over_hot")), 1e-9);
+    assertEquals(0.952, Report.median(r.values("SLUICE", "spread_again_over_hot")), 1e-9);
   }
 
   @Test
