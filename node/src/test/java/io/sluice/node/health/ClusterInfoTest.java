@@ -3,8 +3,7 @@ package io.sluice.node.health;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
+import io.sluice.node.OneNodeCluster;
 import io.sluice.node.tenant.QuotaSettings;
 import io.sluice.node.tenant.TenantChanged;
 import io.sluice.node.tenant.TenantCommand;
@@ -18,9 +17,7 @@ import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.pattern.StatusReply;
-import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -32,19 +29,9 @@ class ClusterInfoTest {
 
   @BeforeAll
   static void startCluster() {
-    Config config = ConfigFactory.parseString("""
-            pekko.actor.provider = cluster
-            pekko.remote.artery.canonical.hostname = 127.0.0.1
-            pekko.remote.artery.canonical.port = 0
-            pekko.coordinated-shutdown.exit-jvm = off
-            """)
-        .withFallback(EventSourcedBehaviorTestKit.config())
-        .withFallback(ConfigFactory.load());
-    testKit = ActorTestKit.create("ClusterInfoTest", config);
-    Cluster cluster = Cluster.get(testKit.system());
-    cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    testKit = OneNodeCluster.start("ClusterInfoTest");
     TenantEntity.init(testKit.system(), testKit.<Topic.Command<TenantChanged>>createTestProbe().ref(),
-        InstantSource.system(), QuotaSettings.from(config));
+        InstantSource.system(), QuotaSettings.from(testKit.system().settings().config()));
   }
 
   @AfterAll
