@@ -9,9 +9,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.ActorSelection;
@@ -36,6 +36,10 @@ import org.apache.pekko.pattern.Patterns;
  * endpoint took the whole ask timeout to show nothing.)
  */
 public final class ClusterInfo {
+  /** Members that run a shard region of tenants. */
+  private static final Set<MemberStatus> HOSTING =
+      Set.of(MemberStatus.up(), MemberStatus.weaklyUp(), MemberStatus.leaving());
+
   private final ActorSystem<?> system;
   private final Duration timeout;
 
@@ -99,10 +103,6 @@ public final class ClusterInfo {
           return new View(self, leader, members, hosted, failedShards, notAnswering);
         });
   }
-
-  /** Members that run a shard region of tenants. */
-  private static final Set<MemberStatus> HOSTING =
-      Set.of(MemberStatus.up(), MemberStatus.weaklyUp(), MemberStatus.leaving());
 
   /** The shard statistics of the tenant region on the member at {@code address}. */
   private CompletableFuture<ShardRegion.ShardRegionStats> regionStats(Address address) {
