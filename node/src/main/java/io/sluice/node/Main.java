@@ -34,6 +34,7 @@ import io.sluice.node.tenant.QuotaSettings;
 import io.sluice.node.tenant.TenantEntity;
 import io.sluice.persistence.TenantState;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.InstantSource;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -176,8 +177,9 @@ public final class Main {
           system.executionContext());
       return later;
     });
+    Duration settleWithin = Duration.ofMillis(shutdown.timeout(CoordinatedShutdown.PhaseServiceStop()).toMillis());
     shutdown.addTask(CoordinatedShutdown.PhaseServiceStop(), "settle-leases",
-        () -> admission.returnAll().thenApply(v -> Done.getInstance()));
+        () -> admission.returnAll(InstantSource.system().instant().plus(settleWithin)).thenApply(v -> Done.getInstance()));
 
 
     Materializer materializer = Materializer.matFromSystem(system);

@@ -45,10 +45,12 @@ public final class Admission {
   /** What {@link #settle} returns when there was nothing to send. */
   private static final CompletableFuture<Void> NOT_SENT = CompletableFuture.completedFuture(null);
   private int settleCursor; // only the settle timer touches it
+  private final ActorSystem<?> system;
 
   public Admission(ActorSystem<?> system, QuotaSettings settings, Duration askTimeout, InstantSource clock,
       GatewayMetrics metrics) {
     this.metrics = metrics;
+    this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
     this.askTimeout = askTimeout;
@@ -206,24 +208,28 @@ public final class Admission {
    * Returns everything this node holds and settles all usage; used by coordinated shutdown so a
    * leaving node hands its quota back. At most {@code settle-parallelism} settlements are in
    * flight: all of a node's tenants at once (10,000 and more) overflowed the journal's write queue,
-   * and the failures opened the journal's circuit breaker, so most of them were lost.
+   * and the failures opened the journal's circuit breaker, so most of them were lost. A tenant
+   * whose settlement fails (the journal or the entity did not answer) is settled again every
+   * settle-interval while a try can still end before {@code deadline}, so a short outage of the store
+   * while the node leaves does not lose its unsettled usage.
    */
-  public CompletionStage<Void> returnAll() {
+  public CompletionStage<Void> returnAll(Instant deadline) {
     TenantAdmission[] all = tenants.values().toArray(new TenantAdmission[0]);
     AtomicInteger next = new AtomicInteger();
+    long lastTry = deadline.toEpochMilli() - askTimeout.toMillis(); // a try started later may outlast it
     CompletableFuture<?>[] lanes = new CompletableFuture<?>[Math.min(all.length, settings.settleParallelism())];
     for (int i = 0; i < lanes.length; i++) {
-      lanes[i] = returnNext(all, next);
+      lanes[i] = returnNext(all, next, lastTry);
     }
     return CompletableFuture.allOf(lanes);
   }
 
   /** Settles the tenants of {@code all} one after another, from a cursor shared with other lanes. */
-  private CompletableFuture<Void> returnNext(TenantAdmission[] all, AtomicInteger next) {
+  private CompletableFuture<Void> returnNext(TenantAdmission[] all, AtomicInteger next, long lastTry) {
     for (int i = next.getAndIncrement(); i < all.length; i = next.getAndIncrement()) {
-      CompletableFuture<Void> returned = returnOne(all[i]);
+      CompletableFuture<Void> returned = returnOne(all[i], lastTry);
       if (!returned.isDone()) { // wait for the reply before the next: no recursion for answers at hand
-        return returned.thenCompose(v -> returnNext(all, next));
+        return returned.thenCompose(v -> returnNext(all, next, lastTry));
       }
     }
     return CompletableFuture.completedFuture(null);
@@ -232,18 +238,28 @@ public final class Admission {
   /**
    * Settles one tenant and returns its leases. When a settlement of the tenant is already in flight
    * (the timer's), it waits for that one and then settles again: the one in flight carries neither
-   * the usage recorded after it was sent nor, unless the tenant was idle, the leases.
+   * the usage recorded after it was sent nor, unless the tenant was idle, the leases. When the
+   * settlement fails its usage is still unsettled, and it is tried again after settle-interval,
+   * unless that is after {@code lastTry} (epoch millis).
    */
-  private CompletableFuture<Void> returnOne(TenantAdmission t) {
+  private CompletableFuture<Void> returnOne(TenantAdmission t, long lastTry) {
     t.lastActivityMillis = 0;
     while (true) {
       CompletableFuture<Void> running = t.settlement.get();
       if (running != null) {
-        return running.handle((v, e) -> null).thenCompose(v -> returnOne(t));
+        return running.handle((v, e) -> null).thenCompose(v -> returnOne(t, lastTry));
       }
       CompletionStage<Void> sent = settle(t, true);
       if (sent != NOT_SENT) { // else another settlement started between the two reads: wait for it
-        return sent.toCompletableFuture();
+        return sent.toCompletableFuture().thenCompose(v -> {
+          if (t.unsettled.sum() == 0 || clock.nowMillis() + settings.settleInterval().toMillis() > lastTry) {
+            return CompletableFuture.completedFuture(null);
+          }
+          CompletableFuture<Void> later = new CompletableFuture<>();
+          system.scheduler().scheduleOnce(settings.settleInterval(), () -> later.complete(null),
+              system.executionContext());
+          return later.thenCompose(x -> returnOne(t, lastTry));
+        });
       }
     }
   }
@@ -296,6 +312,14 @@ public final class Admission {
         .ask(replyTo -> new TenantCommand.Settle(node, seq, deadline, Map.copyOf(windows), Map.copyOf(used),
             Map.copyOf(returned), slotsReturned, replyTo), askTimeout);
     return reply.handle((r, error) -> {
+      if (r != null) {
+        t.confirmReturns(r.priorSeq() == null ? Long.MAX_VALUE : r.priorSeq()); // null: cannot tell
+        if (!r.applied()) {
+          t.restore(windows, returned, slotsReturned); // late, so never applied
+        }
+      } else if (!returned.isEmpty() || slotsReturned > 0) {
+        t.unconfirmedReturn(seq, windows, returned, slotsReturned);
+      }
       if (r != null && r.applied()) {
         t.renewed();
       } else {

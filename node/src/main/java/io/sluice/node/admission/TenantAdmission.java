@@ -8,7 +8,9 @@ import io.sluice.persistence.TenantState;
 import io.sluice.persistence.UsageCounters;
 import io.sluice.persistence.WindowKind;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -93,6 +95,12 @@ final class TenantAdmission {
   final AtomicLong settleSeq = new AtomicLong();
   /** The settlement in flight, completed once its reply is handled; null when there is none. */
   final AtomicReference<CompletableFuture<Void>> settlement = new AtomicReference<>();
+  /**
+   * Returns sent in settlements that got no answer, oldest first; null when there are none (most
+   * tenants, always). Touched only while handling a settlement's reply, and one settlement is in
+   * flight at a time ({@link #settlement}).
+   */
+  private List<Returned> unconfirmed;
   final LongAdder unsettled = new LongAdder();
   volatile long lastActivityMillis;
   /** Whether the tenant is on the settle timer's list ({@link Admission#list}). */
@@ -419,6 +427,56 @@ final class TenantAdmission {
     if (reply.slotsExhausted()) {
       slotsExhaustedUntil = denyUntil;
     }
+  }
+
+  /** What one settlement handed back: unused lease amounts (of the given windows) and slots. */
+  private record Returned(long seq, Map<WindowKind, Long> windows, Map<Quantity, Long> amounts, long slots) {}
+
+  /** Remembers the returns of settlement {@code seq}, which got no answer: applied or not is unknown. */
+  void unconfirmedReturn(long seq, Map<WindowKind, Long> windows, Map<Quantity, Long> amounts, long slots) {
+    if (unconfirmed == null) {
+      unconfirmed = new ArrayList<>(2);
+    }
+    unconfirmed.add(new Returned(seq, windows, amounts, slots));
+  }
+
+  /**
+   * Settles the fate of unanswered returns once a later settlement is answered: the entity's last
+   * applied settlement before that one was {@code priorSeq}. One above it was never applied, and
+   * the entity drops it if it still comes (its seq is older than one applied now, or its deadline
+   * passed), so the node holds it again. One at or below it may have been applied and stays given
+   * back: counted as spent until its window ends, the safe side.
+   */
+  void confirmReturns(long priorSeq) {
+    if (unconfirmed == null) {
+      return;
+    }
+    for (Returned r : unconfirmed) {
+      if (r.seq() > priorSeq) {
+        restore(r.windows(), r.amounts(), r.slots());
+      }
+    }
+    unconfirmed = null;
+  }
+
+  /**
+   * Takes back returns the entity did not apply: the amounts go back into the leases they came
+   * from (unless the window has moved on, which ends them anyway) and the slots are held again;
+   * an idle tenant returns them with its next settlement.
+   */
+  void restore(Map<WindowKind, Long> windows, Map<Quantity, Long> amounts, long slots) {
+    amounts.forEach((q, amount) -> {
+      Lease lease = leases.get(q.ordinal());
+      Long window = windows.get(q.window());
+      if (lease != null && window != null && lease.window == window) {
+        lease.remaining.addAndGet(amount);
+      }
+    });
+    if (slots > 0) {
+      heldSlots.addAndGet(slots);
+      slotsToReturn.addAndGet(slots);
+    }
+    touch();
   }
 
   /** A settlement was applied: the node's slots stay valid for another lease period. */

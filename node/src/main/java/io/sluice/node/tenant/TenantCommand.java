@@ -76,8 +76,14 @@ public sealed interface TenantCommand extends CborSerializable {
       long slots, Instant expiresAt, Map<Quantity, Instant> exhausted, boolean slotsExhausted,
       Map<Quantity, Long> othersCommitted, long revision) implements CborSerializable {}
 
-  /** The answer to {@link Settle}: whether it was applied and until when the lease now lives. */
-  record SettleReply(boolean applied, Instant expiresAt) implements CborSerializable {}
+  /**
+   * The answer to {@link Settle}: whether it was applied, until when the lease now lives, and the
+   * node's last applied settlement before this one. A settlement that got no answer and whose seq
+   * is above {@code priorSeq} was never applied and never will be (its seq is now too old, or its
+   * deadline passed), so the node takes back what it returned. Null in an answer from a node of
+   * an older version, which does not say: then nothing is taken back.
+   */
+  record SettleReply(boolean applied, Instant expiresAt, Long priorSeq) implements CborSerializable {}
 
   /** Why a command was refused; the name travels as the {@link StatusReply} error message. */
   enum Rejection {

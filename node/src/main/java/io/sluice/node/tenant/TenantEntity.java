@@ -254,18 +254,19 @@ public final class TenantEntity
 
   private ReplyEffect<TenantEvent, TenantState> onSettle(TenantState state, Settle c) {
     Instant now = clock.instant();
-    if (now.isAfter(c.deadline())) {
-      return Effect().reply(c.replyTo(), new SettleReply(false, now)); // late: the node settles again
-    }
     NodeShare share = state.nodes().get(c.node());
-    if (share != null && c.seq() <= share.lastSettleSeq()) {
-      return Effect().reply(c.replyTo(), new SettleReply(true, share.expiresAt()));
+    long prior = share == null ? 0 : share.lastSettleSeq();
+    if (now.isAfter(c.deadline())) {
+      return Effect().reply(c.replyTo(), new SettleReply(false, now, prior)); // late: the node settles again
+    }
+    if (share != null && c.seq() <= prior) {
+      return Effect().reply(c.replyTo(), new SettleReply(true, share.expiresAt(), prior));
     }
     List<TenantEvent> events = new ArrayList<>(ledger.rolls(state, now));
     Instant expiresAt = now.plus(quota.leaseTtl());
     events.add(new UsageSettled(c.node(), c.seq(), c.windows(), c.used(), c.returned(), c.slotsReturned(),
         expiresAt, now));
-    return Effect().persist(events).thenReply(c.replyTo(), s -> new SettleReply(true, expiresAt));
+    return Effect().persist(events).thenReply(c.replyTo(), s -> new SettleReply(true, expiresAt, prior));
   }
 
   private ReplyEffect<TenantEvent, TenantState> onReportUpstream(TenantState state, ReportUpstream c) {

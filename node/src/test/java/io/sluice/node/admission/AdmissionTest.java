@@ -37,6 +37,8 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
+import org.apache.pekko.persistence.typed.PersistenceId;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -109,7 +111,11 @@ class AdmissionTest {
   }
 
   private static void awaitAssert(Runnable assertion) {
-    testKit.<Void>createTestProbe().awaitAssert(Duration.ofSeconds(10), () -> {
+    awaitAssert(Duration.ofSeconds(10), assertion);
+  }
+
+  private static void awaitAssert(Duration max, Runnable assertion) {
+    testKit.<Void>createTestProbe().awaitAssert(max, () -> {
       assertion.run();
       return null;
     });
@@ -156,6 +162,66 @@ class AdmissionTest {
   }
 
   @Test
+  void settle_idleReturnLostWithTheEntitysWrite_leaseHeldAgainThenReturned() {
+    String tenant = "admission-lost-return";
+    TenantState state = create(tenant);
+    request(state);
+    awaitAssert(() -> assertEquals(1, settledRequests(tenant)));
+    long granted = share(tenant).granted(Quantity.REQUESTS_PER_MINUTE);
+    assertTrue(granted > 1, "the grant covers more than the one request: " + granted);
+
+    // The journal fails the tenant's next write: the settlement that returns the idle lease is lost
+    // with the entity's restart and never answered. The node's next settlement is answered, and
+    // tells it that one was not applied: the node holds the lease again, and returns it once more.
+    PersistenceTestKit.create(testKit.system())
+        .failNextPersisted(PersistenceId.of(TenantEntity.ENTITY_KEY.name(), tenant).id());
+    clock.advance(quota.idleReturn().plusSeconds(1));
+    awaitAssert(Duration.ofSeconds(25),
+        () -> assertEquals(1, share(tenant).granted(Quantity.REQUESTS_PER_MINUTE), "all but the used request back"));
+  }
+
+  private static NodeShare share(String tenant) {
+    return ask(tenant, TenantCommand.Get::new).nodes().get(admission.node());
+  }
+
+  @Test
+  void returnAll_journalFailsTheSettlement_triedAgainUntilSettled() {
+    String tenant = "admission-leaving-outage";
+    TenantState state = create(tenant);
+    request(state);
+    awaitAssert(() -> assertEquals(1, settledRequests(tenant)));
+    request(state);
+
+    // The node leaves while the journal fails the tenant's next write: the first settlement gets no
+    // answer, and returnAll ends only once a later one has settled the second request.
+    PersistenceTestKit.create(testKit.system())
+        .failNextPersisted(PersistenceId.of(TenantEntity.ENTITY_KEY.name(), tenant).id());
+    CompletableFuture<Void> returned = admission.returnAll(clock.instant().plusSeconds(30)).toCompletableFuture();
+    try {
+      returned.get(25, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+    assertEquals(2, settledRequests(tenant), "settled when returnAll ended");
+  }
+
+  @Test
+  void returnAll_pastItsDeadline_notTriedAgain() {
+    String tenant = "admission-leaving-late";
+    TenantState state = create(tenant);
+    request(state);
+    awaitAssert(() -> assertEquals(1, settledRequests(tenant)));
+    request(state);
+
+    // With no time left for a second try, returnAll ends after the failed one; the usage stays
+    // unsettled (the settle timer picks it up while the node still runs).
+    PersistenceTestKit.create(testKit.system())
+        .failNextPersisted(PersistenceId.of(TenantEntity.ENTITY_KEY.name(), tenant).id());
+    await(admission.returnAll(clock.instant().plusSeconds(1)));
+    assertTrue(admission.tenantAdmission(tenant).unsettled.sum() > 0, "the failed settlement's usage is pending");
+  }
+
+  @Test
   void returnAll_settlementInFlight_waitsForItThenSettlesAndReturnsTheRest() {
     String tenant = "admission-leaving";
     TenantState state = create(tenant);
@@ -169,7 +235,7 @@ class AdmissionTest {
     CompletableFuture<Void> inFlight = new CompletableFuture<>();
     assertTrue(t.settlement.compareAndSet(null, inFlight));
     request(state);
-    CompletableFuture<Void> returned = admission.returnAll().toCompletableFuture();
+    CompletableFuture<Void> returned = admission.returnAll(clock.instant().plusSeconds(30)).toCompletableFuture();
     assertFalse(returned.isDone());
 
     // Its reply is handled: returnAll then settles the second request and returns the lease.

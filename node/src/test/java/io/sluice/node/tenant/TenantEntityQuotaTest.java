@@ -449,7 +449,7 @@ class TenantEntityQuotaTest {
     Instant expiresAt = clock.instant().plus(QUOTA.leaseTtl());
     assertEquals(List.of(new UsageSettled("a", 1, currentWindows(clock.instant()), Map.of(WindowKind.MINUTE, used),
         Map.of(RPM, 20L), 1, expiresAt, clock.instant())), result.events());
-    assertEquals(new SettleReply(true, expiresAt), result.reply());
+    assertEquals(new SettleReply(true, expiresAt, 0L), result.reply());
     NodeShare a = result.state().nodes().get("a");
     assertEquals(used, a.used(WindowKind.MINUTE));
     assertEquals(12, a.granted(RPM));
@@ -468,11 +468,26 @@ class TenantEntityQuotaTest {
     clock.advance(Duration.ofSeconds(1));
     var again = settle("a", 1, Map.of(WindowKind.MINUTE, new UsageCounters(3, 0, 0, 0)), Map.of(RPM, 10L), 0);
     assertTrue(again.hasNoEvents());
-    assertEquals(new SettleReply(true, first.reply().expiresAt()), again.reply());
+    assertEquals(new SettleReply(true, first.reply().expiresAt(), 1L), again.reply());
     assertEquals(22, again.state().nodes().get("a").granted(RPM), "returned once only");
     var older = settle("a", 0, Map.of(), Map.of(RPM, 10L), 0);
     assertTrue(older.hasNoEvents());
     assertTrue(older.reply().applied());
+  }
+
+  @Test
+  void settle_afterAnUnansweredOne_priorSeqTellsTheNodeItWasNeverApplied() {
+    create(rpm(100));
+    acquireRpm("a", 1, 1, 32);
+    settle("a", 1, Map.of(WindowKind.MINUTE, new UsageCounters(1, 0, 0, 0)), Map.of(), 0);
+    // Settlement 2 (returning 10) is still on its way when 3 is applied: 3's reply says only 1 was.
+    var third = settle("a", 3, Map.of(WindowKind.MINUTE, new UsageCounters(1, 0, 0, 0)), Map.of(), 0);
+    assertEquals(1L, third.reply().priorSeq());
+    // Should 2 still come, it is dropped, so the node was right to hold its 10 again.
+    var second = settle("a", 2, Map.of(WindowKind.MINUTE, new UsageCounters(1, 0, 0, 0)), Map.of(RPM, 10L), 0);
+    assertTrue(second.hasNoEvents());
+    assertEquals(3L, second.reply().priorSeq());
+    assertEquals(32, second.state().nodes().get("a").granted(RPM));
   }
 
   @Test
@@ -483,7 +498,7 @@ class TenantEntityQuotaTest {
     var result = entity.<SettleReply>runCommand(r -> new Settle("a", 1, now.minusMillis(1), currentWindows(now),
         Map.of(WindowKind.MINUTE, new UsageCounters(3, 0, 0, 0)), Map.of(RPM, 10L), 0, r));
     assertTrue(result.hasNoEvents());
-    assertEquals(new SettleReply(false, now), result.reply());
+    assertEquals(new SettleReply(false, now, 0L), result.reply());
     assertEquals(0, state().nodes().get("a").lastSettleSeq());
   }
 
