@@ -87,8 +87,12 @@ class AdmissionTest {
   }
 
   private static <T> T await(CompletionStage<T> stage) {
+    return await(stage, Duration.ofSeconds(10));
+  }
+
+  private static <T> T await(CompletionStage<T> stage, Duration max) {
     try {
-      return stage.toCompletableFuture().get(10, TimeUnit.SECONDS);
+      return stage.toCompletableFuture().get(max.toMillis(), TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
@@ -173,8 +177,7 @@ class AdmissionTest {
     // The journal fails the tenant's next write: the settlement that returns the idle lease is lost
     // with the entity's restart and never answered. The node's next settlement is answered, and
     // tells it that one was not applied: the node holds the lease again, and returns it once more.
-    PersistenceTestKit.create(testKit.system())
-        .failNextPersisted(PersistenceId.of(TenantEntity.ENTITY_KEY.name(), tenant).id());
+    failNextWrite(tenant);
     clock.advance(quota.idleReturn().plusSeconds(1));
     awaitAssert(Duration.ofSeconds(25),
         () -> assertEquals(1, share(tenant).granted(Quantity.REQUESTS_PER_MINUTE), "all but the used request back"));
@@ -184,39 +187,40 @@ class AdmissionTest {
     return ask(tenant, TenantCommand.Get::new).nodes().get(admission.node());
   }
 
-  @Test
-  void returnAll_journalFailsTheSettlement_triedAgainUntilSettled() {
-    String tenant = "admission-leaving-outage";
+  /** The journal fails the tenant entity's next write (the entity restarts, the command is lost). */
+  private static void failNextWrite(String tenant) {
+    PersistenceTestKit.create(testKit.system())
+        .failNextPersisted(PersistenceId.of(TenantEntity.ENTITY_KEY.name(), tenant).id());
+  }
+
+  /** Creates the tenant and admits two requests, the first settled, the second not yet. */
+  private static void oneSettledOneNot(String tenant) {
     TenantState state = create(tenant);
     request(state);
     awaitAssert(() -> assertEquals(1, settledRequests(tenant)));
     request(state);
+  }
+
+  @Test
+  void returnAll_journalFailsTheSettlement_triedAgainUntilSettled() {
+    String tenant = "admission-leaving-outage";
+    oneSettledOneNot(tenant);
 
     // The node leaves while the journal fails the tenant's next write: the first settlement gets no
     // answer, and returnAll ends only once a later one has settled the second request.
-    PersistenceTestKit.create(testKit.system())
-        .failNextPersisted(PersistenceId.of(TenantEntity.ENTITY_KEY.name(), tenant).id());
-    CompletableFuture<Void> returned = admission.returnAll(clock.instant().plusSeconds(30)).toCompletableFuture();
-    try {
-      returned.get(25, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    failNextWrite(tenant);
+    await(admission.returnAll(clock.instant().plusSeconds(30)), Duration.ofSeconds(25));
     assertEquals(2, settledRequests(tenant), "settled when returnAll ended");
   }
 
   @Test
   void returnAll_pastItsDeadline_notTriedAgain() {
     String tenant = "admission-leaving-late";
-    TenantState state = create(tenant);
-    request(state);
-    awaitAssert(() -> assertEquals(1, settledRequests(tenant)));
-    request(state);
+    oneSettledOneNot(tenant);
 
     // With no time left for a second try, returnAll ends after the failed one; the usage stays
     // unsettled (the settle timer picks it up while the node still runs).
-    PersistenceTestKit.create(testKit.system())
-        .failNextPersisted(PersistenceId.of(TenantEntity.ENTITY_KEY.name(), tenant).id());
+    failNextWrite(tenant);
     await(admission.returnAll(clock.instant().plusSeconds(1)));
     assertTrue(admission.tenantAdmission(tenant).unsettled.sum() > 0, "the failed settlement's usage is pending");
   }
