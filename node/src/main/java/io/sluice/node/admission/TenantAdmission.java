@@ -92,6 +92,13 @@ final class TenantAdmission {
   /** The window in which this node last granted itself an outage allowance, per quantity. */
   private final AtomicLongArray allowanceWindow = new AtomicLongArray(QUANTITIES.length);
   final AtomicLong acquireSeq = new AtomicLong();
+  /**
+   * The seq of the last acquire that got no answer, or 0. The next acquire is sent with it again:
+   * had the entity applied it, the grant would otherwise stay counted as this node's until its
+   * window ends; the entity answers a repeat with its first answer. Touched only by the acquire in
+   * flight ({@link #acquiring}).
+   */
+  private long unansweredAcquire;
   final AtomicLong settleSeq = new AtomicLong();
   /** The settlement in flight, completed once its reply is handled; null when there is none. */
   final AtomicReference<CompletableFuture<Void>> settlement = new AtomicReference<>();
@@ -376,15 +383,17 @@ final class TenantAdmission {
       }
     }
     long slotsWanted = slotLimit >= 0 && slotsNeeded > 0 ? Math.max(1, slotsNeeded * multiplier) : 0;
-    long seq = acquireSeq.incrementAndGet();
+    long seq = unansweredAcquire != 0 ? unansweredAcquire : acquireSeq.incrementAndGet();
     return owner.sendAcquire(this, seq, needed, wanted, slotsNeeded, slotsWanted)
         .handle((reply, error) -> {
           boolean active = true;
           if (reply != null) {
+            unansweredAcquire = 0;
             active = reply.tenantActive();
             apply(reply);
             storeDownUntil = 0;
           } else {
+            unansweredAcquire = seq;
             storeDownUntil = owner.clock().nowMillis() + owner.settings().denyCache().toMillis();
           }
           acquiring.set(null);

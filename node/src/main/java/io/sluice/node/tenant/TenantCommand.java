@@ -48,8 +48,9 @@ public sealed interface TenantCommand extends CborSerializable {
   /**
    * A node asks for quota: {@code needed} is what a waiting request must have, {@code wanted} what
    * the node would like to hold. {@code seq} grows per node and {@code deadline} is when the node
-   * stops waiting: a repeated or late acquire is dropped unanswered, so it is never applied twice
-   * or after the node gave up on it.
+   * stops waiting: a late or older acquire is dropped unanswered, so it is never applied twice or
+   * after the node gave up on it. A repeat of the last applied one (the node got no answer) is
+   * answered again with the first answer, so a grant the node never saw is not stranded.
    */
   record Acquire(String node, long seq, Instant deadline, Instant nodeNow, Map<Quantity, Long> needed,
       Map<Quantity, Long> wanted, long slotsNeeded, long slotsWanted, ActorRef<LeaseReply> replyTo)

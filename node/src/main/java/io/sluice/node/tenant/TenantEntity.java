@@ -73,6 +73,17 @@ public final class TenantEntity
   private final QuotaLedger ledger;
   /** Tenant-specific upstream failures per deployment since the last success; transient. */
   private final Map<String, Integer> circuitFailures = new HashMap<>();
+  /**
+   * Per node, the answer to its last acquire that granted something; transient. A node whose ask
+   * timed out sends that acquire again with the same seq: if it was applied (the answer was late
+   * or lost), it gets this answer instead of nothing, so the grant is not stranded at the entity,
+   * counted as the node's until its window ends. A new incarnation of the entity (passivated, or
+   * moved to another node) starts without it; see {@link #onAcquire}.
+   */
+  private Map<String, Answered> lastGrants;
+
+  /** An acquire's seq and the answer it got. */
+  private record Answered(long seq, LeaseReply reply) {}
 
   private TenantEntity(String tenantId, ActorRef<Topic.Command<TenantChanged>> changes, InstantSource clock,
       QuotaSettings quota) {
@@ -212,8 +223,19 @@ public final class TenantEntity
   private ReplyEffect<TenantEvent, TenantState> onAcquire(TenantState state, Acquire c) {
     Instant now = clock.instant();
     NodeShare share = state.nodes().get(c.node());
-    if (now.isAfter(c.deadline()) || (share != null && c.seq() <= share.lastAcquireSeq())) {
-      return Effect().noReply(); // late or repeated: the node no longer waits for this answer
+    if (now.isAfter(c.deadline())) {
+      return Effect().noReply(); // late: the node no longer waits for this answer
+    }
+    if (share != null && c.seq() < share.lastAcquireSeq()) {
+      return Effect().noReply(); // older than the last applied one: the node gave up on it long ago
+    }
+    if (share != null && c.seq() == share.lastAcquireSeq()) {
+      // The node repeats an applied acquire whose answer it never got, and gets that answer again.
+      // A new incarnation of this entity no longer has it: then the grant stays counted as the
+      // node's until its window ends, and the node gets an empty answer and asks with a new seq.
+      Answered last = lastGrants == null ? null : lastGrants.get(c.node());
+      return Effect().reply(c.replyTo(), last != null && last.seq() == c.seq() ? last.reply()
+          : new LeaseReply(true, Map.of(), Map.of(), 0, share.expiresAt(), Map.of(), false, Map.of(), state.revision()));
     }
     if (!state.exists() || !state.enabled()) {
       return Effect().reply(c.replyTo(),
@@ -237,7 +259,17 @@ public final class TenantEntity
     if (events.isEmpty()) {
       return Effect().reply(c.replyTo(), reply);
     }
-    return Effect().persist(events).thenReply(c.replyTo(), s -> reply);
+    if (grant.amounts().isEmpty() && grant.slots() == 0) {
+      return Effect().persist(events).thenReply(c.replyTo(), s -> reply);
+    }
+    return Effect().persist(events)
+        .thenRun(s -> {
+          if (lastGrants == null) {
+            lastGrants = new HashMap<>(2);
+          }
+          lastGrants.put(c.node(), new Answered(c.seq(), reply));
+        })
+        .thenReply(c.replyTo(), s -> reply);
   }
 
   private static LeaseReply leaseReply(TenantState s, String node, QuotaLedger.Grant grant,

@@ -2,6 +2,8 @@ package io.sluice.node.admission;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
@@ -30,13 +32,18 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.testkit.ProcessingSuccess;
+import org.apache.pekko.persistence.testkit.WriteEvents;
 import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.junit.jupiter.api.AfterAll;
@@ -54,6 +61,7 @@ class AdmissionTest {
   private static QuotaSettings quota;
   private static MovableClock clock;
   private static Admission admission;
+  private static GatewayMetrics metrics;
 
   /** A clock the test moves by hand; the settle timer itself runs in real time. */
   static final class MovableClock implements InstantSource {
@@ -76,7 +84,7 @@ class AdmissionTest {
     quota = QuotaSettings.from(config);
     clock = new MovableClock();
     TenantEntity.init(testKit.system(), testKit.<Topic.Command<TenantChanged>>createTestProbe().ref(), clock, quota);
-    GatewayMetrics metrics = new GatewayMetrics(DeploymentStates.create(ModelCatalog.from(config),
+    metrics = new GatewayMetrics(DeploymentStates.create(ModelCatalog.from(config),
         RoutingSettings.from(config), HealthSettings.from(config), InstantSource.system(), System::nanoTime));
     admission = new Admission(testKit.system(), quota, ASK, clock, metrics);
   }
@@ -181,6 +189,50 @@ class AdmissionTest {
     clock.advance(quota.idleReturn().plusSeconds(1));
     awaitAssert(Duration.ofSeconds(25),
         () -> assertEquals(1, share(tenant).granted(Quantity.REQUESTS_PER_MINUTE), "all but the used request back"));
+  }
+
+  @Test
+  void admit_acquireAnsweredAfterTheNodeGaveUp_askedAgainWithItsSeqAndGivenTheSameGrant() throws Exception {
+    String tenant = "admission-late-grant";
+    // At the start of a minute, so the grant and its repeat fall in one window of the shared clock.
+    clock.advance(Duration.ofMillis(60_000 - clock.instant().toEpochMilli() % 60_000 + 1_000));
+    TenantState state = create(tenant);
+    TenantView view = new TenantView(tenant, true, Set.of(), Set.of(), state);
+    Admission impatient = new Admission(testKit.system(), quota, Duration.ofMillis(300), clock, metrics);
+    String pid = PersistenceId.of(TenantEntity.ENTITY_KEY.name(), tenant).id();
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean held = new AtomicBoolean();
+    PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
+    // The journal holds the tenant's next write (the grant) until the node has given up waiting.
+    journal.withPolicy((persistenceId, op) -> {
+      if (persistenceId.equals(pid) && op instanceof WriteEvents && held.compareAndSet(false, true)) {
+        try {
+          release.await(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return ProcessingSuccess.getInstance();
+    });
+    try {
+      CompletableFuture<Ticket> first = impatient.admit(view, new Demand(10, 5, 0)).toCompletableFuture();
+      ExecutionException failed = assertThrows(ExecutionException.class, () -> first.get(10, TimeUnit.SECONDS));
+      assertInstanceOf(QuotaExceeded.class, failed.getCause());
+    } finally {
+      release.countDown();
+      journal.resetPolicy();
+    }
+    // The grant was written after all and counts as the node's at the entity.
+    awaitAssert(() -> assertEquals(32, share(tenant).granted(Quantity.REQUESTS_PER_MINUTE)));
+
+    // Past the deny cache the node asks again with the same seq and gets that grant, not a second.
+    clock.advance(quota.denyCache().plusMillis(1));
+    await(impatient.admit(view, new Demand(10, 5, 0))).finish(new UsageCounters(1, 10, 5, 0));
+    NodeShare share = share(tenant);
+    assertEquals(32, share.granted(Quantity.REQUESTS_PER_MINUTE));
+    assertEquals(1, share.lastAcquireSeq());
+    assertEquals(31, impatient.tenantAdmission(tenant).leases.get(Quantity.REQUESTS_PER_MINUTE.ordinal())
+        .remaining.get(), "the node spends the grant it got late");
   }
 
   private static NodeShare share(String tenant) {
