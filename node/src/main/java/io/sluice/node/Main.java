@@ -52,6 +52,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.pattern.Patterns;
 import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
 import org.apache.pekko.stream.Materializer;
 import org.slf4j.Logger;
@@ -172,10 +173,7 @@ public final class Main {
     CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
     shutdown.addTask(CoordinatedShutdown.PhaseBeforeServiceUnbind(), "report-unready", () -> {
       readiness.shuttingDown();
-      CompletableFuture<Done> later = new CompletableFuture<>();
-      system.scheduler().scheduleOnce(settings.unreadyDelay(), () -> later.complete(Done.getInstance()),
-          system.executionContext());
-      return later;
+      return Patterns.after(settings.unreadyDelay(), system, () -> CompletableFuture.completedFuture(Done.getInstance()));
     });
     Duration settleWithin = Duration.ofMillis(shutdown.timeout(CoordinatedShutdown.PhaseServiceStop()).toMillis());
     shutdown.addTask(CoordinatedShutdown.PhaseServiceStop(), "settle-leases",

@@ -255,6 +255,8 @@ public final class Admission {
           if (t.unsettled.sum() == 0 || clock.nowMillis() + settings.settleInterval().toMillis() > lastTry) {
             return CompletableFuture.completedFuture(null);
           }
+          // Not Patterns.after: in Pekko 1.7.0 its stage completes only with a non-null value or an
+          // error (FutureTimeoutSupport.afterCompletionStage), so a CompletionStage<Void> never would.
           CompletableFuture<Void> later = new CompletableFuture<>();
           system.scheduler().scheduleOnce(settings.settleInterval(), () -> later.complete(null),
               system.executionContext());
