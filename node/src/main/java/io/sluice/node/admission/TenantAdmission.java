@@ -95,7 +95,9 @@ final class TenantAdmission {
   /**
    * The seq of the last acquire that got no answer, or 0. The next acquire is sent with it again:
    * had the entity applied it, the grant would otherwise stay counted as this node's until its
-   * window ends; the entity answers a repeat with its first answer. Touched only by the acquire in
+   * window ends; the entity answers a repeat with its first answer. Only once: when the repeat
+   * gets no answer either, the acquire after it takes a new seq, so a node is never stuck on one
+   * (an entity of an older version drops repeats unanswered). Touched only by the acquire in
    * flight ({@link #acquiring}).
    */
   private long unansweredAcquire;
@@ -393,7 +395,7 @@ final class TenantAdmission {
             apply(reply);
             storeDownUntil = 0;
           } else {
-            unansweredAcquire = seq;
+            unansweredAcquire = seq == unansweredAcquire ? 0 : seq;
             storeDownUntil = owner.clock().nowMillis() + owner.settings().denyCache().toMillis();
           }
           acquiring.set(null);

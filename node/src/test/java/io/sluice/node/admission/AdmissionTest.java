@@ -62,6 +62,8 @@ class AdmissionTest {
   private static MovableClock clock;
   private static Admission admission;
   private static GatewayMetrics metrics;
+  /** Admission with a short ask timeout, for a node that gives up on the entity's answer. */
+  private static Admission impatient;
 
   /** A clock the test moves by hand; the settle timer itself runs in real time. */
   static final class MovableClock implements InstantSource {
@@ -87,6 +89,7 @@ class AdmissionTest {
     metrics = new GatewayMetrics(DeploymentStates.create(ModelCatalog.from(config),
         RoutingSettings.from(config), HealthSettings.from(config), InstantSource.system(), System::nanoTime));
     admission = new Admission(testKit.system(), quota, ASK, clock, metrics);
+    impatient = new Admission(testKit.system(), quota, Duration.ofMillis(300), clock, metrics);
   }
 
   @AfterAll
@@ -192,38 +195,9 @@ class AdmissionTest {
   }
 
   @Test
-  void admit_acquireAnsweredAfterTheNodeGaveUp_askedAgainWithItsSeqAndGivenTheSameGrant() throws Exception {
+  void admit_acquireAnsweredAfterTheNodeGaveUp_askedAgainWithItsSeqAndGivenTheSameGrant() {
     String tenant = "admission-late-grant";
-    // At the start of a minute, so the grant and its repeat fall in one window of the shared clock.
-    clock.advance(Duration.ofMillis(60_000 - clock.instant().toEpochMilli() % 60_000 + 1_000));
-    TenantState state = create(tenant);
-    TenantView view = new TenantView(tenant, true, Set.of(), Set.of(), state);
-    Admission impatient = new Admission(testKit.system(), quota, Duration.ofMillis(300), clock, metrics);
-    String pid = PersistenceId.of(TenantEntity.ENTITY_KEY.name(), tenant).id();
-    CountDownLatch release = new CountDownLatch(1);
-    AtomicBoolean held = new AtomicBoolean();
-    PersistenceTestKit journal = PersistenceTestKit.create(testKit.system());
-    // The journal holds the tenant's next write (the grant) until the node has given up waiting.
-    journal.withPolicy((persistenceId, op) -> {
-      if (persistenceId.equals(pid) && op instanceof WriteEvents && held.compareAndSet(false, true)) {
-        try {
-          release.await(20, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      return ProcessingSuccess.getInstance();
-    });
-    try {
-      CompletableFuture<Ticket> first = impatient.admit(view, new Demand(10, 5, 0)).toCompletableFuture();
-      ExecutionException failed = assertThrows(ExecutionException.class, () -> first.get(10, TimeUnit.SECONDS));
-      assertInstanceOf(QuotaExceeded.class, failed.getCause());
-    } finally {
-      release.countDown();
-      journal.resetPolicy();
-    }
-    // The grant was written after all and counts as the node's at the entity.
-    awaitAssert(() -> assertEquals(32, share(tenant).granted(Quantity.REQUESTS_PER_MINUTE)));
+    TenantView view = lateGrant(tenant);
 
     // Past the deny cache the node asks again with the same seq and gets that grant, not a second.
     clock.advance(quota.denyCache().plusMillis(1));
@@ -233,6 +207,78 @@ class AdmissionTest {
     assertEquals(1, share.lastAcquireSeq());
     assertEquals(31, impatient.tenantAdmission(tenant).leases.get(Quantity.REQUESTS_PER_MINUTE.ordinal())
         .remaining.get(), "the node spends the grant it got late");
+  }
+
+  @Test
+  void admit_repeatedAcquireUnansweredToo_nextAcquireHasANewSeq() {
+    String tenant = "admission-late-grant-twice";
+    TenantView view = lateGrant(tenant);
+
+    // The repeat gets no answer either (here it waits behind a slow write; an entity of an older
+    // version drops repeats). The node repeats only once, so it cannot be stuck on one seq.
+    CountDownLatch release = holdNextWrite(tenant);
+    CompletionStage<StatusReply<TenantState>> keyIssued = ClusterSharding.get(testKit.system())
+        .entityRefFor(TenantEntity.ENTITY_KEY, tenant)
+        .ask(r -> new TenantCommand.IssueKey("key_late", "hash-late", r), Duration.ofSeconds(20));
+    try {
+      clock.advance(quota.denyCache().plusMillis(1));
+      expectStoreUnavailable(impatient.admit(view, new Demand(10, 5, 0)));
+    } finally {
+      release.countDown();
+      PersistenceTestKit.create(testKit.system()).resetPolicy();
+    }
+    assertTrue(await(keyIssued).isSuccess());
+
+    clock.advance(quota.denyCache().plusMillis(1));
+    await(impatient.admit(view, new Demand(10, 5, 0))).finish(new UsageCounters(1, 10, 5, 0));
+    NodeShare share = share(tenant);
+    assertEquals(2, share.lastAcquireSeq(), "a new acquire, not the repeat again");
+    assertEquals(64, share.granted(Quantity.REQUESTS_PER_MINUTE), "the late grant stays counted, the safe side");
+  }
+
+  /**
+   * Creates the tenant and admits its first request through {@link #impatient} while the journal
+   * holds the entity's write of the grant: the node gives up (503) before the grant is written
+   * and answered, and the entity then counts the grant as the node's. Returns the tenant's view.
+   */
+  private static TenantView lateGrant(String tenant) {
+    // At the start of a minute, so the grant and its repeats fall in one window of the shared clock.
+    clock.advance(Duration.ofMillis(60_000 - clock.instant().toEpochMilli() % 60_000 + 1_000));
+    TenantState state = create(tenant);
+    TenantView view = new TenantView(tenant, true, Set.of(), Set.of(), state);
+    CountDownLatch release = holdNextWrite(tenant);
+    try {
+      expectStoreUnavailable(impatient.admit(view, new Demand(10, 5, 0)));
+    } finally {
+      release.countDown();
+      PersistenceTestKit.create(testKit.system()).resetPolicy();
+    }
+    awaitAssert(() -> assertEquals(32, share(tenant).granted(Quantity.REQUESTS_PER_MINUTE)));
+    return view;
+  }
+
+  /** The journal holds the tenant entity's next write until the returned latch is counted down. */
+  private static CountDownLatch holdNextWrite(String tenant) {
+    String pid = PersistenceId.of(TenantEntity.ENTITY_KEY.name(), tenant).id();
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean held = new AtomicBoolean();
+    PersistenceTestKit.create(testKit.system()).withPolicy((persistenceId, op) -> {
+      if (persistenceId.equals(pid) && op instanceof WriteEvents && held.compareAndSet(false, true)) {
+        try {
+          release.await(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return ProcessingSuccess.getInstance();
+    });
+    return release;
+  }
+
+  private static void expectStoreUnavailable(CompletionStage<Ticket> admitted) {
+    ExecutionException failed = assertThrows(ExecutionException.class,
+        () -> admitted.toCompletableFuture().get(10, TimeUnit.SECONDS));
+    assertInstanceOf(QuotaExceeded.class, failed.getCause());
   }
 
   private static NodeShare share(String tenant) {
