@@ -7,6 +7,7 @@ import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.TenantCommand.LeaseReply;
 import io.sluice.node.tenant.TenantCommand.SettleReply;
 import io.sluice.node.tenant.TenantEntity;
+import io.sluice.node.util.Stages;
 import io.sluice.persistence.Quantity;
 import io.sluice.persistence.UsageCounters;
 import io.sluice.persistence.WindowKind;
@@ -255,12 +256,8 @@ public final class Admission {
           if (t.unsettled.sum() == 0 || clock.nowMillis() + settings.settleInterval().toMillis() > lastTry) {
             return CompletableFuture.completedFuture(null);
           }
-          // Not Patterns.after: in Pekko 1.7.0 its stage completes only with a non-null value or an
-          // error (FutureTimeoutSupport.afterCompletionStage), so a CompletionStage<Void> never would.
-          CompletableFuture<Void> later = new CompletableFuture<>();
-          system.scheduler().scheduleOnce(settings.settleInterval(), () -> later.complete(null),
-              system.executionContext());
-          return later.thenCompose(x -> returnOne(t, lastTry));
+          return Stages.after(system.classicSystem().scheduler(), settings.settleInterval(), system.executionContext())
+              .thenCompose(x -> returnOne(t, lastTry));
         });
       }
     }

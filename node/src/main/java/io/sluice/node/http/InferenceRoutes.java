@@ -471,9 +471,7 @@ public final class InferenceRoutes {
       return attempt(ex, Optional.of(step.get().attempt()));
     }
     ex.waitedNanos += delay.toNanos();
-    CompletableFuture<Void> later = new CompletableFuture<>();
-    scheduler.scheduleOnce(delay, () -> later.complete(null), executor);
-    return later.thenCompose(v -> attempt(ex, Optional.of(step.get().attempt())));
+    return Stages.after(scheduler, delay, executor).thenCompose(v -> attempt(ex, Optional.of(step.get().attempt())));
   }
 
   /**

@@ -1,13 +1,16 @@
 package io.sluice.node.util;
 
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.Scheduler;
 import scala.concurrent.ExecutionContext;
 import scala.concurrent.Future;
 import scala.jdk.javaapi.FutureConverters;
 
 /**
- * Continues Pekko's completion stages on the thread that completes them.
+ * Continues Pekko's completion stages on the thread that completes them, and pauses between
+ * tries without Pekko's {@code Patterns.after} (see {@link #after}).
  *
  * <p>Pekko's Java API hands out Scala futures wrapped as {@code CompletionStage}s whose every
  * callback, {@code thenApply} included, is forced onto the JDK common pool: a thread hand-off per
@@ -38,5 +41,17 @@ public final class Stages {
       return null;
     }, ExecutionContext.parasitic$.MODULE$);
     return out;
+  }
+
+  /**
+   * A stage that completes, with null, after {@code delay}: a pause between tries. Not Pekko's
+   * {@code Patterns.after}: in Pekko 1.7.0 its stage completes only with a non-null value or an
+   * error ({@code FutureTimeoutSupport.afterCompletionStage}), so a {@code CompletionStage<Void>}
+   * passed through it never completes.
+   */
+  public static CompletableFuture<Void> after(Scheduler scheduler, Duration delay, ExecutionContext executor) {
+    CompletableFuture<Void> later = new CompletableFuture<>();
+    scheduler.scheduleOnce(delay, () -> later.complete(null), executor);
+    return later;
   }
 }
