@@ -229,6 +229,10 @@ public final class TenantEntity
     if (share != null && c.seq() < share.lastAcquireSeq()) {
       return Effect().noReply(); // older than the last applied one: the node gave up on it long ago
     }
+    if (!state.exists() || !state.enabled()) {
+      return Effect().reply(c.replyTo(),
+          new LeaseReply(false, Map.of(), Map.of(), 0, now, Map.of(), false, Map.of(), state.revision()));
+    }
     if (share != null && c.seq() == share.lastAcquireSeq()) {
       // The node repeats an applied acquire whose answer it never got, and gets that answer again.
       // A new incarnation of this entity no longer has it: then the grant stays counted as the
@@ -236,10 +240,6 @@ public final class TenantEntity
       Answered last = lastGrants == null ? null : lastGrants.get(c.node());
       return Effect().reply(c.replyTo(), last != null && last.seq() == c.seq() ? last.reply()
           : new LeaseReply(true, Map.of(), Map.of(), 0, share.expiresAt(), Map.of(), false, Map.of(), state.revision()));
-    }
-    if (!state.exists() || !state.enabled()) {
-      return Effect().reply(c.replyTo(),
-          new LeaseReply(false, Map.of(), Map.of(), 0, now, Map.of(), false, Map.of(), state.revision()));
     }
     Instant t = ledger.eventTime(now, c.nodeNow());
     List<TenantEvent> events = new ArrayList<>(ledger.rolls(state, t));
@@ -250,7 +250,8 @@ public final class TenantEntity
     for (WindowKind k : WindowKind.values()) {
       windows.put(k, rolled.window(k));
     }
-    if (!grant.amounts().isEmpty() || grant.slots() > 0) {
+    boolean granted = !grant.amounts().isEmpty() || grant.slots() > 0;
+    if (granted) {
       events.add(new LeaseGranted(c.node(), c.seq(), Map.copyOf(grant.amounts()), Map.copyOf(windows), grant.slots(),
           expiresAt, now));
     }
@@ -259,15 +260,14 @@ public final class TenantEntity
     if (events.isEmpty()) {
       return Effect().reply(c.replyTo(), reply);
     }
-    if (grant.amounts().isEmpty() && grant.slots() == 0) {
-      return Effect().persist(events).thenReply(c.replyTo(), s -> reply);
-    }
     return Effect().persist(events)
         .thenRun(s -> {
-          if (lastGrants == null) {
-            lastGrants = new HashMap<>(2);
+          if (granted) { // kept once written, for a repeat of this acquire
+            if (lastGrants == null) {
+              lastGrants = new HashMap<>(2);
+            }
+            lastGrants.put(c.node(), new Answered(c.seq(), reply));
           }
-          lastGrants.put(c.node(), new Answered(c.seq(), reply));
         })
         .thenReply(c.replyTo(), s -> reply);
   }
