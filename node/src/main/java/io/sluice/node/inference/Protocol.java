@@ -1,0 +1,13 @@
+package io.sluice.node.inference;
+
+/**
+ * A wire protocol, spoken by a client surface, an upstream provider, or both. When the client's
+ * surface and the deployment's provider speak the same one, the request and its answer pass
+ * through as bytes; otherwise both are translated through the neutral chat model.
+ */
+public enum Protocol {
+  /** OpenAI's chat completions and embeddings (and every OpenAI-compatible server). */
+  OPENAI,
+  /** Anthropic's Messages API. */
+  ANTHROPIC
+}
