@@ -11,7 +11,11 @@ import io.sluice.node.health.Readiness;
 import io.sluice.node.http.AdminRoutes;
 import io.sluice.node.http.HealthRoutes;
 import io.sluice.node.http.HttpServer;
-import io.sluice.node.http.InferenceRoutes;
+import io.sluice.node.inference.CircuitReports;
+import io.sluice.node.inference.Gate;
+import io.sluice.node.inference.InferencePipeline;
+import io.sluice.node.surface.HttpFront;
+import io.sluice.node.surface.openai.OpenAiSurface;
 import io.sluice.node.provider.ProviderAdapter;
 import io.sluice.node.provider.UpstreamClient;
 import io.sluice.node.provider.openai.OpenAiAdapter;
@@ -181,13 +185,20 @@ public final class Main {
 
 
     Materializer materializer = Materializer.matFromSystem(system);
-    InferenceRoutes inference = new InferenceRoutes(system, settings, directory, catalog, adapters,
-        new UpstreamClient(system), admission, quota, new TokenEstimator(quota.tokenCacheEntries()), routing, planner, retries,
-        states, metrics);
+    InferencePipeline pipeline = new InferencePipeline(
+        new Gate(directory, catalog, admission, quota),
+        new InferencePipeline.Routing(adapters, new UpstreamClient(system), planner, retries, states,
+            new CircuitReports(sharding), routing.deadline()),
+        metrics,
+        new InferencePipeline.Runtime(system.classicSystem().scheduler(), system.executionContext(), materializer,
+            System::nanoTime));
+    HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer);
+    OpenAiSurface openai = new OpenAiSurface(front, pipeline,
+        new TokenEstimator(quota.tokenCacheEntries()).counter("o200k"));
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
         new ClusterInfo(system, settings.askTimeout()), materializer);
-    return HttpServer.bind(system, settings, settings.drainTimeout(), inference::direct, new HealthRoutes(readiness, metrics).route(), inference.route(),
-            admin.route())
+    return HttpServer.bind(system, settings, settings.drainTimeout(), openai::direct,
+            new HealthRoutes(readiness, metrics).route(), openai.route(), admin.route())
         .thenApply(binding -> {
           LOG.info("Sluice node listening on http://{}:{} ({})", settings.httpHost(),
               binding.localAddress().getPort(), settings);

@@ -3,6 +3,7 @@ package io.sluice.node.api;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.sluice.node.inference.Operation;
 import java.io.IOException;
 
 /**
@@ -39,37 +40,27 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
 
   private static final JsonFactory JSON = JsonFactory.builder().build();
 
-  /** Which OpenAI operation the body belongs to; each requires its own fields. */
-  public enum Operation {
-    CHAT("messages", "chat/completions"),
-    EMBEDDINGS("input", "embeddings");
-
-    private final String requiredField;
-    private final String path;
-
-    Operation(String requiredField, String path) {
-      this.requiredField = requiredField;
-      this.path = path;
-    }
-
-    /** The path under the deployment's base URL. */
-    public String path() {
-      return path;
-    }
-  }
-
   /** Thrown for a body the gateway must refuse with 400; carries the envelope. */
   public static final class InvalidRequest extends Exception {
-    private final transient OpenAiError error;
+    private final String param;
 
     InvalidRequest(String message, String param) {
       super(message, null, false, false);
-      this.error = OpenAiError.invalidRequest(message, param);
+      this.param = param;
     }
 
-    public OpenAiError error() {
-      return error;
+    /** The offending field, or null. */
+    public String param() {
+      return param;
     }
+  }
+
+  /** The field each operation requires: the one whose text is the prompt. */
+  private static String requiredField(Operation op) {
+    return switch (op) {
+      case CHAT -> "messages";
+      case EMBEDDINGS -> "input";
+    };
   }
 
   /** Scans {@code body}; throws {@link InvalidRequest} for anything OpenAI would refuse with 400. */
@@ -127,7 +118,7 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
             }
           }
           default -> {
-            if (field.equals(op.requiredField)) {
+            if (field.equals(requiredField(op))) {
               checkRequired(op, v);
               sawRequired = true;
               promptTokens = op == Operation.CHAT ? countMessages(p, tokens) : countInput(p, v, tokens);
@@ -147,7 +138,7 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
       throw new InvalidRequest("You must provide a model parameter.", "model");
     }
     if (!sawRequired) {
-      throw new InvalidRequest("Missing required parameter: '" + op.requiredField + "'.", op.requiredField);
+      throw new InvalidRequest("Missing required parameter: '" + requiredField(op) + "'.", requiredField(op));
     }
     return new RequestScan(model, modelStart, modelEnd, stream, includeUsage, maxTokens, promptTokens,
         objectStart, streamOptionsStart, streamOptionsEnd);
@@ -279,7 +270,7 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
     };
     if (!ok) {
       String expected = op == Operation.CHAT ? "an array" : "a string or an array";
-      throw new InvalidRequest("'" + op.requiredField + "' must be " + expected + ".", op.requiredField);
+      throw new InvalidRequest("'" + requiredField(op) + "' must be " + expected + ".", requiredField(op));
     }
   }
 
@@ -318,5 +309,17 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
       return body;
     }
     return splice(body, modelStart, modelEnd, OpenAiError.quote(upstreamModel));
+  }
+
+  /**
+   * The prompt tokens of a body already scanned (so known to be well-formed), counted in a pass of
+   * its own: the gateway counts only once the cheap checks (model, tenant, pinning) passed.
+   */
+  public static long countPrompt(byte[] body, Operation op, TokenCounter tokens) {
+    try {
+      return scan(body, op, tokens).promptTokens();
+    } catch (InvalidRequest e) {
+      return 0;
+    }
   }
 }

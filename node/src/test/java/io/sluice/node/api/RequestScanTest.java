@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.node.api.RequestScan.InvalidRequest;
-import io.sluice.node.api.RequestScan.Operation;
+import io.sluice.node.inference.Operation;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -169,13 +169,8 @@ class RequestScanTest {
   }
 
   private static void assertInvalid(InvalidRequest e, String param) {
-    OpenAiError error = e.error();
-    assertEquals(400, error.status());
-    assertEquals("invalid_request_error", error.type());
-    assertEquals(param, error.param());
-    assertNull(error.code());
-    assertTrue(error.message() != null && !error.message().isBlank());
-    assertEquals(error.message(), e.getMessage());
+    assertEquals(param, e.param());
+    assertTrue(e.getMessage() != null && !e.getMessage().isBlank());
   }
 
   // ---------------------------------------------------------------- embeddings
@@ -208,11 +203,6 @@ class RequestScanTest {
     assertInvalid(e, "input");
   }
 
-  @Test
-  void operation_path_isUnderBaseUrl() {
-    assertEquals("chat/completions", Operation.CHAT.path());
-    assertEquals("embeddings", Operation.EMBEDDINGS.path());
-  }
 
   // ---------------------------------------------------------------- withModel
 

@@ -1,5 +1,6 @@
-package io.sluice.node.admission;
+package io.sluice.node.provider.openai;
 
+import io.sluice.node.inference.chat.Usage;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -14,11 +15,8 @@ public final class UsageScan {
 
   private UsageScan() {}
 
-  /** Prompt and completion tokens reported by an upstream. */
-  public record Tokens(long prompt, long completion) {}
-
   /** The top-level usage of {@code json}, or null when there is none (or it is null). */
-  public static Tokens of(byte[] json, int offset, int length) {
+  public static Usage of(byte[] json, int offset, int length) {
     try (JsonParser p = JSON.createParser(json, offset, length)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return null;
@@ -37,11 +35,11 @@ public final class UsageScan {
     return null;
   }
 
-  public static Tokens of(byte[] json) {
+  public static Usage of(byte[] json) {
     return of(json, 0, json.length);
   }
 
-  private static Tokens readUsage(JsonParser p) throws IOException {
+  private static Usage readUsage(JsonParser p) throws IOException {
     long prompt = 0;
     long completion = 0;
     long total = -1;
@@ -62,6 +60,6 @@ public final class UsageScan {
     if (prompt == 0 && completion == 0 && total > 0) {
       prompt = total;
     }
-    return new Tokens(Math.max(0, prompt), Math.max(0, completion));
+    return Usage.of(Math.max(0, prompt), Math.max(0, completion));
   }
 }

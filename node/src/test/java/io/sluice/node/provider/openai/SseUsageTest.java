@@ -1,5 +1,6 @@
-package io.sluice.node.admission;
+package io.sluice.node.provider.openai;
 
+import io.sluice.node.inference.chat.Usage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,7 +38,7 @@ class SseUsageTest {
       + "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}}");
   private static final String DONE = "data: [DONE]";
   private static final List<String> EVENTS = List.of(ROLE, C1, C2, C3, STOP, USAGE, DONE);
-  private static final UsageScan.Tokens TOKENS = new UsageScan.Tokens(9, 4);
+  private static final Usage TOKENS = Usage.of(9, 4);
   /** Events with "content":"…" holding text: the role chunk's empty content does not count. */
   private static final long CONTENT_CHUNKS = 3;
 
@@ -186,7 +187,7 @@ class SseUsageTest {
     String last = chunk(delta("{\"content\":\"!\"}", "\"stop\""), "{\"prompt_tokens\":5,\"completion_tokens\":2}");
     SseUsage sse = new SseUsage(true);
     assertEquals(last + "\n\n", sse.onChunk(ByteString.fromString(last + "\n\n")).utf8String());
-    assertEquals(new UsageScan.Tokens(5, 2), sse.usage());
+    assertEquals(Usage.of(5, 2), sse.usage());
     assertEquals(1, sse.contentChunks());
   }
 
@@ -210,7 +211,7 @@ class SseUsageTest {
     String spaced = "data: {\"id\":\"x\",\"choices\":[],\"usage\" : {\"prompt_tokens\": 3, \"completion_tokens\": 1}}";
     SseUsage sse = new SseUsage(true);
     assertEquals("", sse.onChunk(ByteString.fromString(spaced + "\n\n")).utf8String());
-    assertEquals(new UsageScan.Tokens(3, 1), sse.usage());
+    assertEquals(Usage.of(3, 1), sse.usage());
   }
 
   @Test

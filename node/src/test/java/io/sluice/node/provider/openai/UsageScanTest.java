@@ -1,5 +1,6 @@
-package io.sluice.node.admission;
+package io.sluice.node.provider.openai;
 
+import io.sluice.node.inference.chat.Usage;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -11,7 +12,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class UsageScanTest {
 
-  private static UsageScan.Tokens scan(String json) {
+  private static Usage scan(String json) {
     return UsageScan.of(json.getBytes(StandardCharsets.UTF_8));
   }
 
@@ -23,7 +24,7 @@ class UsageScanTest {
         + "\"usage\":{\"prompt_tokens\":19,\"completion_tokens\":10,\"total_tokens\":29,"
         + "\"prompt_tokens_details\":{\"cached_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":0}},"
         + "\"system_fingerprint\":\"fp\"}";
-    assertEquals(new UsageScan.Tokens(19, 10), scan(body));
+    assertEquals(Usage.of(19, 10), scan(body));
   }
 
   @Test
@@ -31,23 +32,23 @@ class UsageScanTest {
     String body = "{\"object\":\"list\",\"data\":[{\"object\":\"embedding\",\"index\":0,"
         + "\"embedding\":[0.0023,-0.0093,0.015]}],\"model\":\"text-embedding-3-small\","
         + "\"usage\":{\"prompt_tokens\":8,\"total_tokens\":8}}";
-    assertEquals(new UsageScan.Tokens(8, 0), scan(body));
+    assertEquals(Usage.of(8, 0), scan(body));
   }
 
   @Test
   void of_onlyTotalTokens_countedAsPrompt() {
-    assertEquals(new UsageScan.Tokens(5, 0), scan("{\"usage\":{\"total_tokens\":5}}"));
+    assertEquals(Usage.of(5, 0), scan("{\"usage\":{\"total_tokens\":5}}"));
   }
 
   @Test
   void of_totalAlongsidePromptAndCompletion_ignored() {
-    assertEquals(new UsageScan.Tokens(3, 4), scan("{\"usage\":{\"total_tokens\":100,\"prompt_tokens\":3,"
+    assertEquals(Usage.of(3, 4), scan("{\"usage\":{\"total_tokens\":100,\"prompt_tokens\":3,"
         + "\"completion_tokens\":4}}"));
   }
 
   @Test
   void of_responsesApiNames_inputAndOutputTokens() {
-    assertEquals(new UsageScan.Tokens(12, 7), scan("{\"usage\":{\"input_tokens\":12,\"output_tokens\":7,"
+    assertEquals(Usage.of(12, 7), scan("{\"usage\":{\"input_tokens\":12,\"output_tokens\":7,"
         + "\"total_tokens\":19,\"input_tokens_details\":{\"cached_tokens\":0}}}"));
   }
 
@@ -57,29 +58,29 @@ class UsageScanTest {
     byte[] b = event.getBytes(StandardCharsets.UTF_8);
     int from = event.indexOf('{');
     int to = event.lastIndexOf('}') + 1;
-    assertEquals(new UsageScan.Tokens(9, 4), UsageScan.of(b, from, to - from));
+    assertEquals(Usage.of(9, 4), UsageScan.of(b, from, to - from));
   }
 
   @Test
   void of_negativeCounts_clampedToZero() {
-    assertEquals(new UsageScan.Tokens(0, 0), scan("{\"usage\":{\"prompt_tokens\":-3,\"completion_tokens\":-1}}"));
+    assertEquals(Usage.of(0, 0), scan("{\"usage\":{\"prompt_tokens\":-3,\"completion_tokens\":-1}}"));
   }
 
   @Test
   void of_nonIntegerCounts_ignored() {
-    assertEquals(new UsageScan.Tokens(0, 2), scan("{\"usage\":{\"prompt_tokens\":1.5,\"completion_tokens\":2,"
+    assertEquals(Usage.of(0, 2), scan("{\"usage\":{\"prompt_tokens\":1.5,\"completion_tokens\":2,"
         + "\"x\":[1,{\"prompt_tokens\":7}]}}"));
   }
 
   @Test
   void of_emptyUsage_zeros() {
-    assertEquals(new UsageScan.Tokens(0, 0), scan("{\"usage\":{}}"));
+    assertEquals(Usage.of(0, 0), scan("{\"usage\":{}}"));
   }
 
   @Test
   void of_usageFirstThenGarbage_usageRead() {
     // Streaming: the parser stops after usage, so what follows is not looked at.
-    assertEquals(new UsageScan.Tokens(1, 2), scan("{\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}, ]]]"));
+    assertEquals(Usage.of(1, 2), scan("{\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}, ]]]"));
   }
 
   @ParameterizedTest
@@ -115,6 +116,6 @@ class UsageScanTest {
       "  {\"usage\" : { \"prompt_tokens\" : 2 , \"completion_tokens\" : 5 } }                    | 2 | 5",
   })
   void of_variants_tokens(String json, long prompt, long completion) {
-    assertEquals(new UsageScan.Tokens(prompt, completion), scan(json.trim()));
+    assertEquals(Usage.of(prompt, completion), scan(json.trim()));
   }
 }

@@ -1,5 +1,7 @@
-package io.sluice.node.admission;
+package io.sluice.node.provider.openai;
 
+import io.sluice.node.inference.chat.Usage;
+import io.sluice.node.provider.StreamTap;
 import java.nio.charset.StandardCharsets;
 import org.apache.pekko.util.ByteString;
 
@@ -9,14 +11,14 @@ import org.apache.pekko.util.ByteString;
  * when a stream ends without usage), and drops the usage chunk when the client did not ask for
  * it (Sluice asked the upstream for it to charge the stream). Not thread-safe: one per stream.
  */
-public final class SseUsage {
+public final class SseUsage implements StreamTap {
   private static final byte[] USAGE = "\"usage\"".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] CONTENT = "\"content\":\"".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] EMPTY_CHOICES = "\"choices\":[]".getBytes(StandardCharsets.US_ASCII);
 
   private final boolean strip;
   private ByteString pending = ByteString.emptyByteString();
-  private UsageScan.Tokens usage;
+  private Usage usage;
   private long contentChunks;
 
   /** @param strip drop the usage chunk (the client did not ask for it) */
@@ -54,7 +56,7 @@ public final class SseUsage {
     return rest;
   }
 
-  public UsageScan.Tokens usage() {
+  public Usage usage() {
     return usage;
   }
 
@@ -81,7 +83,7 @@ public final class SseUsage {
       return false; // "usage": null, as OpenAI sends on every chunk but the last
     }
     int data = indexOf(bytes, "{".getBytes(StandardCharsets.US_ASCII), 0);
-    UsageScan.Tokens t = data < 0 ? null : UsageScan.of(bytes, data, lastBrace(bytes) + 1 - data);
+    Usage t = data < 0 ? null : UsageScan.of(bytes, data, lastBrace(bytes) + 1 - data);
     if (t != null) {
       usage = t;
     }
