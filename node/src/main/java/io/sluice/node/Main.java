@@ -16,6 +16,11 @@ import io.sluice.node.inference.Gate;
 import io.sluice.node.inference.InferencePipeline;
 import io.sluice.node.surface.HttpFront;
 import io.sluice.node.surface.openai.OpenAiSurface;
+import io.sluice.node.surface.anthropic.AnthropicSurface;
+import io.sluice.node.provider.anthropic.AnthropicAdapter;
+import io.sluice.node.api.RequestScan;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import io.sluice.node.provider.ProviderAdapter;
 import io.sluice.node.provider.UpstreamClient;
 import io.sluice.node.provider.openai.OpenAiAdapter;
@@ -116,7 +121,7 @@ public final class Main {
   public static java.util.concurrent.CompletionStage<ServerBinding> init(ActorSystem<?> system, NodeSettings settings) {
     Config config = system.settings().config();
     ModelCatalog catalog = ModelCatalog.from(config);
-    Map<String, ProviderAdapter> adapters = Map.of("openai", new OpenAiAdapter());
+    Map<String, ProviderAdapter> adapters = Map.of("openai", new OpenAiAdapter(), "anthropic", new AnthropicAdapter());
     for (ModelCatalog.Model m : catalog.models().values()) {
       for (Deployment d : m.deployments()) {
         if (!adapters.containsKey(d.provider())) {
@@ -193,11 +198,15 @@ public final class Main {
         new InferencePipeline.Runtime(system.classicSystem().scheduler(), system.executionContext(), materializer,
             System::nanoTime));
     HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer);
-    OpenAiSurface openai = new OpenAiSurface(front, pipeline,
-        new TokenEstimator(quota.tokenCacheEntries()).counter("o200k"));
+    RequestScan.TokenCounter tokens = new TokenEstimator(quota.tokenCacheEntries()).counter("o200k");
+    OpenAiSurface openai = new OpenAiSurface(front, pipeline, tokens);
+    AnthropicSurface anthropic = new AnthropicSurface(front, pipeline, tokens);
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
         new ClusterInfo(system, settings.askTimeout()), materializer);
-    return HttpServer.bind(system, settings, settings.drainTimeout(), openai::direct,
+    return HttpServer.bind(system, settings, settings.drainTimeout(), request -> {
+          CompletionStage<HttpResponse> answer = openai.direct(request);
+          return answer != null ? answer : anthropic.direct(request);
+        },
             new HealthRoutes(readiness, metrics).route(), openai.route(), admin.route())
         .thenApply(binding -> {
           LOG.info("Sluice node listening on http://{}:{} ({})", settings.httpHost(),

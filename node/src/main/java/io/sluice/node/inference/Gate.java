@@ -58,12 +58,11 @@ public final class Gate {
    * client's {@code max_tokens} or the configured default for a chat, with its cost.
    */
   public CompletionStage<Admitted> admit(TenantView view, ClientBody body, Controls controls) {
-    ModelCatalog.Model model = catalog.get(body.model());
-    if (model == null) {
-      return CompletableFuture.failedFuture(Refusal.modelNotFound(body.model()).toException());
-    }
-    if (!view.allows(model.name())) {
-      return CompletableFuture.failedFuture(Refusal.modelNotAllowed(model.name()).toException());
+    ModelCatalog.Model model;
+    try {
+      model = model(view, body);
+    } catch (Refusal.Refused r) {
+      return CompletableFuture.failedFuture(r);
     }
     if (controls.pinned() != null && model.deployments().stream().noneMatch(d -> d.name().equals(controls.pinned()))) {
       return CompletableFuture.failedFuture(Refusal.invalid("'x-sluice-deployment' names no deployment of '"
@@ -75,6 +74,18 @@ public final class Gate {
         ? (body.maxTokens() >= 0 ? body.maxTokens() : quota.defaultCompletionEstimate()) : 0;
     Demand demand = new Demand(prompt, completion, price.costNanos(prompt, completion));
     return admission.admit(view, demand).thenApply(ticket -> new Admitted(view, model, price, ticket));
+  }
+
+  /** The model {@code body} names, when it exists and {@code view}'s tenant may use it; else a 404 or 403. */
+  public ModelCatalog.Model model(TenantView view, ClientBody body) {
+    ModelCatalog.Model model = catalog.get(body.model());
+    if (model == null) {
+      throw Refusal.modelNotFound(body.model()).toException();
+    }
+    if (!view.allows(model.name())) {
+      throw Refusal.modelNotAllowed(model.name()).toException();
+    }
+    return model;
   }
 
   /** The models {@code view}'s tenant may use, in catalog order. */

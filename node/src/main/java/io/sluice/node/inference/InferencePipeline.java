@@ -27,6 +27,7 @@ import org.apache.pekko.stream.Materializer;
 public final class InferencePipeline {
   private final Gate gate;
   private final Attempts attempts;
+  private final TokenCount tokenCount;
   private final LongSupplier nanos;
 
   /** Everything the attempt loop works with; grouped so that the pipeline is built in one place. */
@@ -41,6 +42,7 @@ public final class InferencePipeline {
     this.nanos = runtime.nanos();
     Answers answers = new Answers(runtime.materializer(), runtime.scheduler(), runtime.executor(), runtime.nanos(),
         routing.deadline());
+    this.tokenCount = new TokenCount(gate, routing.adapters(), routing.upstream());
     this.attempts = new Attempts(routing.adapters(), routing.upstream(), routing.planner(), routing.retries(),
         routing.states(), routing.circuits(), metrics, answers, runtime.scheduler(), runtime.executor(),
         runtime.materializer(), runtime.nanos());
@@ -65,6 +67,18 @@ public final class InferencePipeline {
       return CompletableFuture.failedFuture(e);
     }
     return admitted.thenCompose(a -> attempts.run(new Attempts.Exchange(a, call, controls, startNanos)));
+  }
+
+  /**
+   * The input tokens of {@code call}'s request, counted upstream where the model's provider can,
+   * else estimated; fails with a refusal for an unknown or forbidden model. Spends no quota.
+   */
+  public CompletionStage<Long> countTokens(TenantView view, Call call) {
+    try {
+      return tokenCount.count(view, call);
+    } catch (Refusal.Refused r) {
+      return CompletableFuture.failedFuture(r);
+    }
   }
 
   /** The models {@code view}'s tenant may use. */

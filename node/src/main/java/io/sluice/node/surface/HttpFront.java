@@ -68,8 +68,25 @@ public final class HttpFront {
     this.materializer = materializer;
   }
 
+  /** What a surface does with an authenticated, scanned request. */
+  @FunctionalInterface
+  public interface Handler {
+    CompletionStage<HttpResponse> serve(TenantView view, Call call, Controls controls, long startNanos);
+  }
+
   /** Serves one inference request of {@code op} in {@code dialect}. Never fails: refusals are responses. */
   public CompletionStage<HttpResponse> infer(HttpRequest request, Dialect dialect, Operation op) {
+    return handle(request, dialect, op, bytes -> dialect.scan(bytes, op), (view, call, controls, start) ->
+        pipeline.infer(view, call, controls, start).thenApply(outcome -> render(dialect, call.body(), outcome)));
+  }
+
+  /**
+   * Reads the controls, authenticates, collects and scans the body with {@code scanner}, then
+   * hands the request to {@code handler}; every failure on the way becomes the dialect's error
+   * response. Never fails.
+   */
+  public CompletionStage<HttpResponse> handle(HttpRequest request, Dialect dialect, Operation op,
+      Function<byte[], ClientBody> scanner, Handler handler) {
     long start = pipeline.now();
     Controls controls;
     try {
@@ -87,20 +104,14 @@ public final class HttpFront {
         request.discardEntityBytes(materializer);
         return CompletableFuture.completedFuture(failure(dialect, refused));
       }
-      return body(request).thenCompose(bytes -> serve(request, dialect, op, view, bytes, controls, start))
-          .exceptionally(e -> failure(dialect, e));
+      return body(request).thenCompose(bytes -> {
+        Call call = new Call(scanner.apply(bytes), name -> request.getHeader(name).map(HttpHeader::value).orElse(null));
+        return handler.serve(view, call, controls, start);
+      }).exceptionally(e -> failure(dialect, e));
     }).thenCompose(r -> r).thenApply(response -> {
       metrics.request(op, response.status().intValue());
       return response.addHeader(id);
     });
-  }
-
-  private CompletionStage<HttpResponse> serve(HttpRequest request, Dialect dialect, Operation op, TenantView view,
-      byte[] bytes, Controls controls, long start) {
-    ClientBody body = dialect.scan(bytes, op);
-    Call call = new Call(body, name -> request.getHeader(name).map(HttpHeader::value).orElse(null));
-    return pipeline.infer(view, call, controls, start)
-        .thenApply(outcome -> render(dialect, body, outcome));
   }
 
   /** The body as bytes: a strict one as it is, a streamed one collected within the body timeout (else 408). */
