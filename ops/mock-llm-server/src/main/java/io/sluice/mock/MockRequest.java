@@ -40,7 +40,8 @@ final class MockRequest {
   int tokens = -1;
   int status = -1;
   int failAfterTokens = -1;
-  // usage the response reports instead of the mock's own counts; -1 = not given
+  // usage the response reports instead of the mock's own counts; -1 = not given. The OpenAI mode
+  // reports input as prompt_tokens and output as completion_tokens; the cache counts are Messages-only.
   long usageInput = -1;
   long usageOutput = -1;
   long usageCacheCreation = -1;
