@@ -38,6 +38,8 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class MockHandler extends ChannelInboundHandlerAdapter {
   private static final String REQUEST_ID = "request-id";
+  private static final int RATE_LIMIT_REQUESTS = 4000;
+  private static final int RATE_LIMIT_TOKENS = 400_000;
   /** Counts of what a Messages request held, so tests can check what a gateway translated; see AnthropicRequest#summary. */
   static final String REQUEST_SUMMARY = "x-mock-request-summary";
   private final ServerState state;
@@ -374,6 +376,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
           .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
           .set(REQUEST_ID, "req_mock_" + state.nextId())
           .set(REQUEST_SUMMARY, ex.summary);
+      rateLimitHeaders(res, false);
       connectionHeader(ex, res);
       ctx.write(res);
     }
@@ -435,6 +438,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     DefaultFullHttpResponse res = response(ex, HttpResponseStatus.valueOf(code),
         Json.anthropicError(anthropicErrorType(code), message, requestId));
     res.headers().set(REQUEST_ID, requestId);
+    rateLimitHeaders(res, code == 429);
     if (code == 429) {
       res.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
     }
@@ -444,7 +448,24 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
   private DefaultFullHttpResponse anthropicResponse(Exchange ex, HttpResponseStatus status, String body, String summary) {
     DefaultFullHttpResponse res = response(ex, status, body);
     res.headers().set(REQUEST_ID, "req_mock_" + state.nextId()).set(REQUEST_SUMMARY, summary);
+    rateLimitHeaders(res, false);
     return res;
+  }
+
+  /**
+   * The API's {@code anthropic-ratelimit-*} headers, so that a gateway's handling of them (read for
+   * health, not passed to its clients) can be tested: fixed limits, nothing remaining on a 429, and a
+   * reset a minute ahead in RFC 3339.
+   */
+  private static void rateLimitHeaders(HttpResponse res, boolean limited) {
+    String reset = java.time.Instant.now().plusSeconds(60).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    res.headers()
+        .set("anthropic-ratelimit-requests-limit", RATE_LIMIT_REQUESTS)
+        .set("anthropic-ratelimit-requests-remaining", limited ? 0 : RATE_LIMIT_REQUESTS - 1)
+        .set("anthropic-ratelimit-requests-reset", reset)
+        .set("anthropic-ratelimit-tokens-limit", RATE_LIMIT_TOKENS)
+        .set("anthropic-ratelimit-tokens-remaining", limited ? 0 : RATE_LIMIT_TOKENS)
+        .set("anthropic-ratelimit-tokens-reset", reset);
   }
 
   /** An error in the envelope of the path's API: Anthropic's under /v1/messages, else OpenAI's. */

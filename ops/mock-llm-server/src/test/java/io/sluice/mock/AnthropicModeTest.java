@@ -233,6 +233,10 @@ class AnthropicModeTest {
     assertEquals("permission_error", errorOf(forbidden, 403).get("type").asText());
     assertEquals("rate_limit_error", errorOf(limited, 429).get("type").asText());
     assertEquals("1", limited.headers().firstValue("retry-after").orElseThrow());
+    assertEquals("0", limited.headers().firstValue("anthropic-ratelimit-requests-remaining").orElseThrow());
+    assertEquals("3999", fine.headers().firstValue("anthropic-ratelimit-requests-remaining").orElseThrow());
+    assertTrue(java.time.Instant.parse(fine.headers().firstValue("anthropic-ratelimit-tokens-reset").orElseThrow())
+        .isAfter(java.time.Instant.now()));
     assertTrue(forbidden.headers().firstValue("retry-after").isEmpty());
     assertEquals("request_too_large", errorOf(tooLarge, 413).get("type").asText());
     assertEquals(200, fine.statusCode());
