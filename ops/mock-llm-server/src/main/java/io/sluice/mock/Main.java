@@ -25,7 +25,7 @@ public final class Main {
       OpenAI: /v1/chat/completions, /v1/embeddings, /v1/models. Anthropic: /v1/messages (needs an
       anthropic-version header; tool use, max_tokens, event: lines), /v1/messages/count_tokens.
       A request body may override per request: "mock": {"latency_ms", "ttft_ms", "inter_token_ms",
-      "tokens", "status", "fail_after_tokens", "usage": {"input_tokens", "output_tokens",
+      "tokens", "status", "retry_after", "fail_after_tokens", "usage": {"input_tokens", "output_tokens",
       "cache_creation_input_tokens", "cache_read_input_tokens"}} and, on /v1/messages, "tool_use",
       "error_after_tokens", "error_type". Introspection: GET /mock/stats, POST /mock/reset,
       GET /mock/last-request; POST /mock/config {"error_rate", "latency_ms", "script": [status, ...],

@@ -104,6 +104,8 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     String summary;
     int errorAfter;
     String errorType;
+    /** Seconds for the Retry-After of a 429: the {@code retry_after} knob, else 1. */
+    long retryAfter = 1;
 
     Exchange(FullHttpRequest req) {
       method = req.method();
@@ -256,6 +258,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     long baseLatency = state.latencyMs >= 0 ? state.latencyMs : s.latencyMs();
     long delay = stream ? pick(r.ttftMs, s.ttftMs()) : pick(r.latencyMs, baseLatency);
     int status = status(r);
+    ex.retryAfter = pick(r.retryAfter, 1);
     if (status != 200) {
       later(ex, delay, () -> error(ex, status, "Mock upstream failure (status " + status + ").", null, null));
       return;
@@ -334,6 +337,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     long baseLatency = state.latencyMs >= 0 ? state.latencyMs : s.latencyMs();
     long delay = stream ? pick(k.ttftMs, s.ttftMs()) : pick(k.latencyMs, baseLatency);
     int status = status(k);
+    ex.retryAfter = pick(k.retryAfter, 1);
     if (status != 200) {
       later(ex, delay, () -> anthropicError(ex, status, "Mock upstream failure (status " + status + ")."));
       return;
@@ -440,7 +444,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     res.headers().set(REQUEST_ID, requestId);
     rateLimitHeaders(res, code == 429);
     if (code == 429) {
-      res.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+      res.headers().set(HttpHeaderNames.RETRY_AFTER, ex.retryAfter);
     }
     finish(ex, res);
   }
@@ -542,7 +546,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     }
     DefaultFullHttpResponse res = response(ex, HttpResponseStatus.valueOf(code), Json.error(message, type, param, errorCode));
     if (code == 429) {
-      res.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+      res.headers().set(HttpHeaderNames.RETRY_AFTER, ex.retryAfter);
     }
     finish(ex, res);
   }

@@ -40,6 +40,8 @@ final class MockRequest {
   int tokens = -1;
   int status = -1;
   int failAfterTokens = -1;
+  /** Seconds in the Retry-After header of a 429. */
+  long retryAfter = -1;
   // usage the response reports instead of the mock's own counts; -1 = not given. The OpenAI mode
   // reports input as prompt_tokens and output as completion_tokens; the cache counts are Messages-only.
   long usageInput = -1;
@@ -73,6 +75,7 @@ final class MockRequest {
     tokens = defaults.tokens;
     status = defaults.status;
     failAfterTokens = defaults.failAfterTokens;
+    retryAfter = defaults.retryAfter;
     usageInput = defaults.usageInput;
     usageOutput = defaults.usageOutput;
     usageCacheCreation = defaults.usageCacheCreation;
@@ -264,6 +267,7 @@ final class MockRequest {
         case "inter_token_ms" -> interTokenMs = number(p, t, f, Long.MAX_VALUE);
         case "tokens" -> tokens = (int) number(p, t, f, MockSettings.MAX_TOKENS);
         case "fail_after_tokens" -> failAfterTokens = (int) number(p, t, f, Integer.MAX_VALUE);
+        case "retry_after" -> retryAfter = number(p, t, f, Integer.MAX_VALUE);
         case "error_after_tokens" -> errorAfterTokens = (int) number(p, t, f, Integer.MAX_VALUE);
         case "tool_use" -> toolUse = t == JsonToken.VALUE_TRUE;
         case "error_type" -> {

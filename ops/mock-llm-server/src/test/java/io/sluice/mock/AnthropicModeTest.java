@@ -224,7 +224,7 @@ class AnthropicModeTest {
 
     HttpResponse<String> overloaded = post(MESSAGES, body + ",\"stream\":true}", VERSION);
     HttpResponse<String> forbidden = post(MESSAGES, body + "}", VERSION);
-    HttpResponse<String> limited = post(MESSAGES, body + ",\"mock\":{\"status\":429}}", VERSION);
+    HttpResponse<String> limited = post(MESSAGES, body + ",\"mock\":{\"status\":429,\"retry_after\":30}}", VERSION);
     HttpResponse<String> tooLarge = post(MESSAGES, body + ",\"mock\":{\"status\":413}}", VERSION);
     HttpResponse<String> fine = post(MESSAGES, body + "}", VERSION);
 
@@ -232,7 +232,7 @@ class AnthropicModeTest {
     assertEquals("application/json", overloaded.headers().firstValue("content-type").orElseThrow());
     assertEquals("permission_error", errorOf(forbidden, 403).get("type").asText());
     assertEquals("rate_limit_error", errorOf(limited, 429).get("type").asText());
-    assertEquals("1", limited.headers().firstValue("retry-after").orElseThrow());
+    assertEquals("30", limited.headers().firstValue("retry-after").orElseThrow());
     assertEquals("0", limited.headers().firstValue("anthropic-ratelimit-requests-remaining").orElseThrow());
     assertEquals("3999", fine.headers().firstValue("anthropic-ratelimit-requests-remaining").orElseThrow());
     assertTrue(java.time.Instant.parse(fine.headers().firstValue("anthropic-ratelimit-tokens-reset").orElseThrow())
