@@ -30,6 +30,13 @@ import com.anthropic.models.messages.Tool;
 import com.anthropic.models.messages.ToolChoiceAny;
 import com.anthropic.models.messages.ToolChoiceTool;
 import com.anthropic.models.messages.ToolUseBlock;
+import com.anthropic.models.beta.messages.BetaMessage;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -167,6 +174,24 @@ class AnthropicSdkTest {
     // 28 + 31 bytes = 59 / 4 = 14, + 3 for the one message
     assertEquals(17, counted);
     assertEquals(counted, m.usage().inputTokens());
+  }
+
+  @Test
+  void betaCreate_withBetaHeader_parsesAndHeadersAreRecorded() throws Exception {
+    BetaMessage m = client.beta().messages().create(com.anthropic.models.beta.messages.MessageCreateParams.builder()
+        .model("claude-mock").maxTokens(64).addUserMessage("hi").addBeta("files-api-2025-04-14")
+        .putAdditionalBodyProperty("mock", JsonValue.from(Map.of("tokens", 2))).build());
+
+    assertEquals("tok tok ", m.content().get(0).text().orElseThrow().text());
+    HttpResponse<String> last = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create(server.baseUrl() + "/mock/last-request")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    JsonNode seen = new ObjectMapper().readTree(last.body());
+    assertEquals("/v1/messages", seen.get("path").asText());
+    assertEquals("files-api-2025-04-14", seen.get("anthropic_beta").asText());
+    // this SDK sends its api key as a bearer token, and a newer anthropic-version than 2023-06-01
+    assertEquals("Bearer " + KEY, seen.get("authorization").asText());
+    assertFalse(seen.get("anthropic_version").asText().isEmpty());
   }
 
   @Test
