@@ -103,7 +103,7 @@ final class Answers {
       ending.contentEvents = tap::contentChunks;
       Source<ByteString, NotUsed> out = bytes
           .map(tap::onChunk)
-          .concat(Source.lazySource(() -> Source.single(tap.flush())).mapMaterializedValue(m -> NotUsed.getInstance()))
+          .concatLazy(Source.lazySingle(tap::flush))
           .filter(b -> !b.isEmpty())
           .watchTermination((mat, done) -> {
             Stages.direct(done).whenComplete((ok, error) -> ending.run());
@@ -118,7 +118,7 @@ final class Answers {
     ending.contentEvents = () -> watch.contentEvents;
     Source<ChatEvent, NotUsed> events = bytes
         .mapConcat(decoder::decode)
-        .concat(Source.lazySource(() -> Source.from(decoder.end())).mapMaterializedValue(m -> NotUsed.getInstance()))
+        .concatLazy(Source.lazySource(() -> Source.from(decoder.end())).mapMaterializedValue(m -> NotUsed.getInstance()))
         .map(watch::see)
         .watchTermination((mat, done) -> {
           Stages.direct(done).whenComplete((ok, error) -> ending.run());

@@ -150,7 +150,7 @@ public final class HttpFront {
       } else {
         StreamEncoder encoder = dialect.encoder(body);
         bytes = streamed.translated().map(encoder::encode)
-            .concat(Source.lazySource(() -> Source.single(encoder.end())).mapMaterializedValue(m -> NotUsed.getInstance()))
+            .concatLazy(Source.lazySingle(encoder::end))
             .recover(Throwable.class, () -> encoder.encode(new ChatEvent.Failed(null, interrupted.message())));
       }
       response = HttpResponse.create().withStatus(StatusCodes.get(streamed.status()))
