@@ -276,6 +276,26 @@ class AnthropicRequestTest {
     assertEquals(name == null ? null : name, c.has("name") ? c.path("name").asText() : null);
   }
 
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "data:image/png;base64,iVBORw0KGgo=|{\"type\":\"base64\",\"media_type\":\"image/png\",\"data\":\"iVBORw0KGgo=\"}",
+      "https://x/y.jpg|{\"type\":\"url\",\"url\":\"https://x/y.jpg\"}",
+      "data:text/plain,hello|{\"type\":\"url\",\"url\":\"data:text/plain,hello\"}"})
+  void encodeRequest_imageUrl_mapsToSource(String url, String source) throws Exception {
+    JsonNode block = encode(request(List.of(), List.of(user(Part.Image.ofUrl(url))), List.of(), null, 1, false), 1)
+        .path("messages").get(0).path("content").get(0);
+    assertEquals("image", block.path("type").asText());
+    assertEquals(JSON.readTree(source), block.path("source"));
+  }
+
+  @Test
+  void encodeRequest_inlineImage_isBase64Source() throws Exception {
+    JsonNode block = encode(request(List.of(), List.of(user(Part.Image.inline("image/gif", "R0lG"))), List.of(), null,
+        1, false), 1).path("messages").get(0).path("content").get(0);
+    assertEquals(JSON.readTree("{\"type\":\"base64\",\"media_type\":\"image/gif\",\"data\":\"R0lG\"}"),
+        block.path("source"));
+  }
+
   @Test
   void encodeRequest_toolChoiceWithoutTools_isOmitted() throws Exception {
     JsonNode body = encode(request(List.of(), List.of(), List.of(), ToolChoice.REQUIRED, 1, false), 1);

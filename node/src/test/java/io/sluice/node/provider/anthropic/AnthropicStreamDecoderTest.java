@@ -155,6 +155,13 @@ class AnthropicStreamDecoderTest {
   }
 
   @Test
+  void decode_fieldsWithoutSpaceAfterColon_read() {
+    String s = "event:content_block_delta\ndata:{\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+        + "{\"type\":\"text_delta\",\"text\":\" x\"}}\n\n";
+    assertEquals(List.of(new ChatEvent.TextDelta(" x")), decode(s.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  @Test
   void decode_messageDeltaWithInputFields_replacesStartUsage() {
     String s = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"model\":\"c\","
         + "\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n"
