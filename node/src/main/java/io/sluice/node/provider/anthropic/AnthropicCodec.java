@@ -1,6 +1,8 @@
 package io.sluice.node.provider.anthropic;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,6 +23,7 @@ import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -33,8 +36,12 @@ import org.apache.pekko.util.ByteString;
  * reading of the protocol, and so the wire records stay private to this package.
  */
 public final class AnthropicCodec {
-  /** Jackson's mapper, shared: it is thread-safe once configured. Writes records in component order. */
-  static final ObjectMapper JSON = new ObjectMapper();
+  /**
+   * Jackson's mapper, shared: it is thread-safe once configured. Writes records in component order,
+   * and characters outside the BMP (emoji) as UTF-8 rather than as escaped surrogate pairs.
+   */
+  static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
+      .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8).build());
   /** Reads client bodies: a repeated key is refused rather than silently taking the last value. */
   private static final ObjectReader STRICT = JSON.reader().with(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -49,7 +56,7 @@ public final class AnthropicCodec {
     try {
       root = STRICT.readTree(body);
     } catch (IOException e) {
-      throw new InvalidChat("The request body is not valid JSON.", null);
+      throw notJson(e);
     }
     return RequestDecoder.decode(root);
   }
@@ -89,6 +96,10 @@ public final class AnthropicCodec {
 
   /** A neutral response as the Anthropic message the official SDKs parse. */
   public static byte[] encodeResponse(ChatResponse r) {
+    return encodeResponse(r, AnthropicCodec::newId);
+  }
+
+  static byte[] encodeResponse(ChatResponse r, UnaryOperator<String> ids) {
     List<AnthropicWire.Block> content = new ArrayList<>();
     for (Part p : r.content()) {
       if (p instanceof Part.Text t) {
@@ -97,7 +108,7 @@ public final class AnthropicCodec {
         content.add(new AnthropicWire.ToolUseBlock(c.id(), c.name(), toolInput(c.arguments())));
       } // an image or a tool result is never model output
     }
-    String id = r.id() == null || r.id().isEmpty() ? newId("msg_") : r.id();
+    String id = r.id() == null || r.id().isEmpty() ? ids.apply("msg_") : r.id();
     return write(new AnthropicWire.Response(id, "message", "assistant", r.model(), content,
         r.finishReason() == null ? null : stopReason(r.finishReason()), null, wireUsage(r.usage())));
   }
@@ -137,6 +148,16 @@ public final class AnthropicCodec {
   }
 
   // Shared by the package's translators.
+
+  /** A parse failure as the client's 400: a repeated key is named (Jackson's wording), anything else is not. */
+  static InvalidChat notJson(IOException e) {
+    String m = e.getMessage();
+    if (m != null && m.startsWith("Duplicate field")) {
+      int end = m.indexOf('\n');
+      return new InvalidChat("The request body repeats a key: " + (end < 0 ? m : m.substring(0, end)) + ".", null);
+    }
+    return new InvalidChat("The request body is not valid JSON.", null);
+  }
 
   /** Anthropic's stop reason in neutral terms; an unknown one (a newer API's) reads as a natural stop. */
   static FinishReason finishReason(String stopReason) {

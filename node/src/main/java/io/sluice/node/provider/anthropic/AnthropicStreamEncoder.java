@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.apache.pekko.util.ByteString;
 
 /**
@@ -30,6 +31,8 @@ final class AnthropicStreamEncoder implements StreamEncoder {
   private static final int NONE = -1;
 
   private final String model;
+  /** Makes an id from a prefix ({@code msg_}, {@code toolu_}) for what the upstream gave none. */
+  private final UnaryOperator<String> ids;
   private String id;
   private String upstreamModel;
   private boolean started;
@@ -47,7 +50,12 @@ final class AnthropicStreamEncoder implements StreamEncoder {
 
   /** @param model the model name written into {@code message_start}; the upstream's when null */
   AnthropicStreamEncoder(String model) {
+    this(model, AnthropicCodec::newId);
+  }
+
+  AnthropicStreamEncoder(String model, UnaryOperator<String> ids) {
     this.model = model;
+    this.ids = ids;
   }
 
   @Override
@@ -133,12 +141,12 @@ final class AnthropicStreamEncoder implements StreamEncoder {
     AnthropicWire.WireUsage wire = u == null ? AnthropicCodec.wireUsage(null)
         : AnthropicCodec.wireUsage(new Usage(u.promptTokens(), 0, u.cacheReadTokens(), u.cacheWriteTokens()));
     write(out, "message_start", new AnthropicWire.MessageStart(new AnthropicWire.Response(
-        id == null || id.isEmpty() ? AnthropicCodec.newId("msg_") : id, "message", "assistant", name == null ? "" : name,
+        id == null || id.isEmpty() ? ids.apply("msg_") : id, "message", "assistant", name == null ? "" : name,
         List.of(), null, null, wire)));
   }
 
   private void openTool(StringBuilder out, int tool, String callId, String name) {
-    open(out, tool, new AnthropicWire.ToolUseBlock(callId == null ? AnthropicCodec.newId("toolu_") : callId,
+    open(out, tool, new AnthropicWire.ToolUseBlock(callId == null ? ids.apply("toolu_") : callId,
         name == null ? "" : name, AnthropicCodec.emptyObject()));
     toolBlocks.put(tool, openBlock);
   }

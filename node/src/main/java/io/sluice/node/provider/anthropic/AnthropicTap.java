@@ -22,6 +22,8 @@ final class AnthropicTap implements StreamTap {
   private static final byte[] BLOCK_DELTA = "content_block_delta".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] TEXT_DELTA = "\"text_delta\"".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] JSON_DELTA = "\"input_json_delta\"".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] TYPE = "\"type\"".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[][] NAMES = {BLOCK_DELTA, MESSAGE_START, MESSAGE_DELTA};
 
   private ByteString pending = ByteString.emptyByteString();
   private boolean sawUsage;
@@ -33,7 +35,8 @@ final class AnthropicTap implements StreamTap {
 
   @Override
   public ByteString onChunk(ByteString chunk) {
-    ByteString buf = pending.isEmpty() ? chunk : pending.concat(chunk);
+    // One contiguous buffer, so finding an event's end reads bytes directly.
+    ByteString buf = pending.isEmpty() ? chunk.compact() : pending.concat(chunk).compact();
     int start = 0;
     int end;
     while ((end = eventEnd(buf, start)) > 0) {
@@ -88,7 +91,7 @@ final class AnthropicTap implements StreamTap {
       return null;
     }
     if (e < 0) {
-      int t = indexOf(event, "\"type\"".getBytes(StandardCharsets.US_ASCII), from);
+      int t = indexOf(event, TYPE, from);
       if (t < 0) {
         return null;
       }
@@ -97,7 +100,7 @@ final class AnthropicTap implements StreamTap {
         from++;
       }
     }
-    for (byte[] n : new byte[][] {BLOCK_DELTA, MESSAGE_START, MESSAGE_DELTA}) {
+    for (byte[] n : NAMES) {
       if (startsWith(event, from, n) && (from + n.length == event.length || !isNameByte(event[from + n.length]))) {
         return n;
       }

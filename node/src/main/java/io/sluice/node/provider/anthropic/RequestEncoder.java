@@ -91,8 +91,7 @@ final class RequestEncoder {
           out.add(new AnthropicWire.TextBlock(t.text()));
         }
       } else if (p instanceof Part.Image i) {
-        out.add(new AnthropicWire.ImageBlock(i.url() != null ? new AnthropicWire.UrlSource(i.url())
-            : new AnthropicWire.Base64Source(i.mediaType(), i.data())));
+        out.add(new AnthropicWire.ImageBlock(source(i)));
       } else if (p instanceof Part.ToolCall c) {
         out.add(new AnthropicWire.ToolUseBlock(c.id(), c.name(), AnthropicCodec.toolInput(c.arguments())));
       } else if (p instanceof Part.ToolResult res) {
@@ -101,6 +100,23 @@ final class RequestEncoder {
       }
     }
     return out;
+  }
+
+  /**
+   * An inline image as a base64 source, a URL as a url source; a {@code data:} URL (as OpenAI
+   * clients send inline images) is unpacked into a base64 source, since Anthropic fetches only
+   * http(s) URLs.
+   */
+  private static Object source(Part.Image i) {
+    if (i.url() == null) {
+      return new AnthropicWire.Base64Source(i.mediaType(), i.data());
+    }
+    String url = i.url();
+    int comma = url.indexOf(',');
+    if (url.regionMatches(true, 0, "data:", 0, 5) && comma > 0 && url.substring(0, comma).endsWith(";base64")) {
+      return new AnthropicWire.Base64Source(url.substring(5, comma - ";base64".length()), url.substring(comma + 1));
+    }
+    return new AnthropicWire.UrlSource(url);
   }
 
   private static List<AnthropicWire.WireTool> tools(List<Tool> tools) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.sluice.node.api.RequestScan;
 import io.sluice.node.api.RequestScan.TokenCounter;
 import io.sluice.node.inference.chat.InvalidChat;
 import java.io.IOException;
@@ -113,7 +114,8 @@ public record MessagesScan(String model, int modelStart, int modelEnd, boolean s
     if (requireMaxTokens && maxTokens < 0) {
       throw new InvalidChat("max_tokens: Field required", "max_tokens");
     }
-    return new MessagesScan(model, modelStart, modelEnd, stream, maxTokens, promptTokens);
+    return new MessagesScan(model, modelStart, modelEnd, stream, maxTokens,
+        tokens == RequestScan.NO_COUNT ? 0 : promptTokens);
   }
 
   private static long maxTokens(JsonParser p, JsonToken v) throws IOException, InvalidChat {
