@@ -83,7 +83,7 @@ class OpenAiChatRoundTripTest {
         Arguments.of("text-and-tools", new ChatResponse("chatcmpl-3", "m", List.of(new Part.Text("Sure."),
             new Part.ToolCall("call_c", "f", "{}")), FinishReason.LENGTH, Usage.of(1, 1))),
         Arguments.of("filtered", new ChatResponse("chatcmpl-4", "m", List.of(), FinishReason.CONTENT_FILTER, Usage.of(3, 0))),
-        Arguments.of("bare", new ChatResponse("chatcmpl-5", "m", List.of(), null, null)));
+        Arguments.of("bare", new ChatResponse("chatcmpl-5", "m", List.of(), FinishReason.STOP, null)));
   }
 
   @ParameterizedTest(name = "{0}")
