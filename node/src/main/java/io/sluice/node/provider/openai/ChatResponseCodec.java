@@ -2,6 +2,7 @@ package io.sluice.node.provider.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.node.inference.chat.ChatResponse;
+import io.sluice.node.inference.chat.FinishReason;
 import io.sluice.node.inference.chat.InvalidChat;
 import io.sluice.node.inference.chat.Part;
 import java.util.ArrayList;
@@ -110,7 +111,10 @@ final class ChatResponseCodec {
       }
       g.writeEndObject();
       g.writeNullField("logprobs");
-      g.writeStringField("finish_reason", ChatWire.finishReason(r.finishReason()));
+      // OpenAI's SDKs require a whole completion's finish_reason (openai-java's validate() and
+      // finishReason() throw on null); a finished response that names no reason ended naturally.
+      g.writeStringField("finish_reason",
+          ChatWire.finishReason(r.finishReason() == null ? FinishReason.STOP : r.finishReason()));
       g.writeEndObject();
       g.writeEndArray();
       if (r.usage() != null) {

@@ -2,6 +2,7 @@ package io.sluice.node.provider.openai;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -18,8 +19,13 @@ import java.util.concurrent.ThreadLocalRandom;
  * and usage vocabularies, and OpenAI-style ids.
  */
 final class ChatWire {
-  /** Reads trees and writes generators; never reconfigured after this line, so shared freely. */
-  static final ObjectMapper JSON = JsonMapper.builder().build();
+  /**
+   * Reads trees and writes generators; never reconfigured after this line, so shared freely. A
+   * character outside the BMP (an emoji) is written as its four UTF-8 bytes, as OpenAI does,
+   * rather than as two escaped surrogates.
+   */
+  static final ObjectMapper JSON =
+      JsonMapper.builder().enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8).build();
 
   private static final char[] ALPHABET =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".toCharArray();

@@ -2,10 +2,16 @@ package io.sluice.node.provider.openai;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.deser.std.JsonNodeDeserializer;
+import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import io.sluice.node.inference.chat.ChatEvent;
 import io.sluice.node.inference.chat.ChatRequest;
 import io.sluice.node.inference.chat.ChatResponse;
@@ -43,7 +49,25 @@ final class NeutralJson {
       .addMixIn(Part.class, PartTags.class)
       .addMixIn(ChatEvent.class, EventTags.class)
       .enable(SerializationFeature.INDENT_OUTPUT)
+      .addModule(new SimpleModule().addDeserializer(JsonNode.class, new NullableTree()))
       .build();
+
+  /** A tool without parameters holds null, where Jackson would read JSON null as a NullNode. */
+  private static final class NullableTree extends StdDeserializer<JsonNode> {
+    NullableTree() {
+      super(JsonNode.class);
+    }
+
+    @Override
+    public JsonNode deserialize(JsonParser p, DeserializationContext c) throws IOException {
+      return JsonNodeDeserializer.getDeserializer(JsonNode.class).deserialize(p, c);
+    }
+
+    @Override
+    public JsonNode getNullValue(DeserializationContext c) {
+      return null;
+    }
+  }
 
   private NeutralJson() {}
 

@@ -130,11 +130,11 @@ class OpenAiChatResponseTest {
   }
 
   @Test
-  void encodeResponse_noIdNoReasonNoUsage_freshIdNullReasonNoUsage() throws Exception {
+  void encodeResponse_noIdNoReasonNoUsage_freshIdStopNoUsage() throws Exception {
     JsonNode encoded = encode(new ChatResponse(null, "m", List.of(new Part.Text("x")), null, null));
     String id = encoded.get("id").textValue();
     assertTrue(id.matches("chatcmpl-[A-Za-z0-9]{29}"), id);
-    assertTrue(encoded.get("choices").get(0).get("finish_reason").isNull());
+    assertEquals("stop", encoded.get("choices").get(0).get("finish_reason").textValue());
     assertTrue(!encoded.has("usage"));
   }
 
