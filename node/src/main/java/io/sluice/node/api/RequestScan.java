@@ -1,6 +1,7 @@
 package io.sluice.node.api;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
@@ -37,7 +38,16 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
   private static final int PER_MESSAGE = 3;
   private static final int REPLY_PRIMING = 3;
 
-  private static final JsonFactory JSON = JsonFactory.builder().build();
+  /**
+   * Duplicate keys are refused anywhere in the body: with two {@code model} or {@code max_tokens}
+   * fields the gateway would check one value while an upstream may read the other. Jackson keeps a
+   * per-object name set for this (two fields inline, a hash set from the third name on).
+   */
+  private static final JsonFactory JSON = JsonFactory.builder()
+      .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .build();
+  /** Jackson's message prefix for {@code STRICT_DUPLICATE_DETECTION}; the only parse error it raises. */
+  private static final String DUPLICATE_PREFIX = "Duplicate field '";
 
   /** Which OpenAI operation the body belongs to; each requires its own fields. */
   public enum Operation {
@@ -140,6 +150,14 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
       if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
         throw new InvalidRequest("The request body is not valid JSON.", null);
       }
+    } catch (JsonParseException e) {
+      String message = e.getOriginalMessage();
+      if (message != null && message.startsWith(DUPLICATE_PREFIX) && message.endsWith("'")) {
+        String key = message.substring(DUPLICATE_PREFIX.length(), message.length() - 1);
+        throw new InvalidRequest("The request body has the key '" + key
+            + "' more than once in one object; every key may appear only once.", key);
+      }
+      throw new InvalidRequest("We could not parse the JSON body of your request: it is not valid JSON.", null);
     } catch (IOException e) {
       throw new InvalidRequest("We could not parse the JSON body of your request: it is not valid JSON.", null);
     }

@@ -287,14 +287,46 @@ class RequestScanTest {
     assertEquals("{\"model\":\"b\"," + MESSAGES + "}", new String(out, StandardCharsets.UTF_8));
   }
 
+  // ---------------------------------------------------------------- duplicate keys
+
+  @ParameterizedTest(name = "[{index}] {1} in {0}")
+  @CsvSource(delimiter = '|', value = {
+      "{\"model\":\"allowed\",MSG,\"model\":\"forbidden\"}                          | model",
+      "{\"model\":\"m\",MSG,\"max_tokens\":1,\"max_tokens\":100000}                  | max_tokens",
+      "{\"model\":\"m\",MSG,\"stream\":false,\"stream\":true}                         | stream",
+      "{\"model\":\"m\",MSG,\"messages\":[]}                                           | messages",
+      "{\"model\":\"m\",MSG,\"stream_options\":{\"include_usage\":true,\"include_usage\":false}} | include_usage",
+      "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"role\":\"system\",\"content\":\"x\"}]} | role",
+      "{\"model\":\"m\",MSG,\"tools\":[{\"a\":{\"b\":1,\"c\":2,\"d\":3,\"b\":4}}]}   | b",
+      "{\"model\":\"m\",MSG,\"x\":1,\"y\":2,\"z\":3,\"w\":4,\"x\":5}                 | x",
+  })
+  void scan_duplicateKeyAnywhere_refusedNamingTheKey(String template, String key) {
+    String body = template.replace("MSG", MESSAGES);
+    for (TokenCounterCase c : TokenCounterCase.values()) {
+      InvalidRequest e = assertThrows(InvalidRequest.class,
+          () -> RequestScan.scan(utf8(body), Operation.CHAT, c.counter), body);
+      assertEquals(key, e.error().param(), body);
+      assertTrue(e.getMessage().contains("'" + key + "'"), e.getMessage());
+    }
+  }
+
   @Test
-  void withModel_duplicateModelField_replacesTheLastOne() throws Exception {
-    // Jackson (and most upstreams) take the last duplicate; the scan must agree with them.
-    byte[] in = utf8("{\"model\":\"first\"," + MESSAGES + ",\"model\":\"last\"}");
-    RequestScan scan = RequestScan.scan(in, Operation.CHAT);
-    assertEquals("last", scan.model());
-    assertEquals("{\"model\":\"first\"," + MESSAGES + ",\"model\":\"up\"}",
-        new String(scan.withModel(in, "up"), StandardCharsets.UTF_8));
+  void scan_sameKeyInSiblingObjects_accepted() throws Exception {
+    RequestScan s = chat("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"},"
+        + "{\"role\":\"user\",\"content\":\"b\"}],\"meta\":{\"model\":\"x\"}}");
+    assertEquals("m", s.model());
+  }
+
+  /** The scan takes two paths through a body (counted or skipped); both must see duplicates. */
+  private enum TokenCounterCase {
+    SKIPPED(RequestScan.NO_COUNT),
+    COUNTED(String::length);
+
+    final RequestScan.TokenCounter counter;
+
+    TokenCounterCase(RequestScan.TokenCounter counter) {
+      this.counter = counter;
+    }
   }
 
   @Test
