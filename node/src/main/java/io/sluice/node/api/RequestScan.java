@@ -4,13 +4,15 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.sluice.node.surface.Utf8;
 import java.io.IOException;
 
 /**
  * The fields Sluice needs from an OpenAI request body, found in one streaming pass without
  * building a tree: the model (and where its value sits, so it can be replaced in place), the
  * stream flags and {@code max_tokens}. Every other field is left untouched and forwarded as the
- * client sent it. The pass also checks that the body is well-formed JSON.
+ * client sent it. The pass also checks that the body is well-formed UTF-8 JSON with no key twice in
+ * one object.
  *
  * @param modelStart byte offset of the model value's opening quote
  * @param modelEnd byte offset just past its closing quote
@@ -89,6 +91,11 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
 
   /** Scans {@code body}, counting prompt tokens with {@code tokens}. */
   public static RequestScan scan(byte[] body, Operation op, TokenCounter tokens) throws InvalidRequest {
+    // Once over the whole body: Jackson would auto-detect UTF-16/32 (whose offsets the edits below
+    // cannot use) and passes ill-formed UTF-8 in the fields it skips, which would be forwarded.
+    if (Utf8.firstInvalid(body) >= 0) {
+      throw new InvalidRequest("The request body is not valid UTF-8 JSON.", null);
+    }
     String model = null;
     int objectStart;
     int streamOptionsStart = -1;

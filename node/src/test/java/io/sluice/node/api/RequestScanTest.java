@@ -287,6 +287,36 @@ class RequestScanTest {
     assertEquals("{\"model\":\"b\"," + MESSAGES + "}", new String(out, StandardCharsets.UTF_8));
   }
 
+  // ---------------------------------------------------------------- encoding
+
+  @ParameterizedTest(name = "[{index}] {0}")
+  @ValueSource(strings = {"c0 af", "e0 80 af", "ed a0 80", "ed bf bf", "f4 90 80 80", "f8 88 80 80 80", "c3", "80", "ff"})
+  void scan_illFormedUtf8InASkippedField_refused(String hex) {
+    byte[] bad = java.util.HexFormat.of().parseHex(hex.replace(" ", ""));
+    byte[] head = utf8("{\"model\":\"m\"," + MESSAGES + ",\"user\":\"");
+    byte[] tail = utf8("\"}");
+    byte[] body = new byte[head.length + bad.length + tail.length];
+    System.arraycopy(head, 0, body, 0, head.length);
+    System.arraycopy(bad, 0, body, head.length, bad.length);
+    System.arraycopy(tail, 0, body, head.length + bad.length, tail.length);
+    InvalidRequest e = assertThrows(InvalidRequest.class, () -> RequestScan.scan(body, Operation.CHAT), hex);
+    assertEquals("The request body is not valid UTF-8 JSON.", e.getMessage());
+  }
+
+  @ParameterizedTest(name = "[{index}] {0}")
+  @ValueSource(strings = {"UTF-16", "UTF-16LE", "UTF-16BE", "UTF-32", "UTF-32LE", "UTF-32BE"})
+  void scan_utf16OrUtf32Body_refused(String charset) {
+    byte[] body = ("{\"model\":\"m\"," + MESSAGES + "}").getBytes(java.nio.charset.Charset.forName(charset));
+    InvalidRequest e = assertThrows(InvalidRequest.class, () -> RequestScan.scan(body, Operation.CHAT), charset);
+    assertEquals("The request body is not valid UTF-8 JSON.", e.getMessage());
+  }
+
+  @Test
+  void scan_wellFormedMultiByteText_accepted() throws Exception {
+    RequestScan s = chat("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"κόσμε € 😀 \\u0000\"}]}");
+    assertEquals("m", s.model());
+  }
+
   // ---------------------------------------------------------------- duplicate keys
 
   @ParameterizedTest(name = "[{index}] {1} in {0}")
