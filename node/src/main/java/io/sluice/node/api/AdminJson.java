@@ -43,6 +43,69 @@ public final class AdminJson {
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record CreateTenant(String id, TenantLimits limits, List<String> models) {}
 
+  /**
+   * The body of {@code PATCH /admin/v1/tenants/{id}}, checked as strictly as POST's: only
+   * {@code limits} (an object or null) and {@code models} (an array of strings, or null for all
+   * models) may appear, and a value of any other type is refused rather than coerced.
+   *
+   * @param limits the limits to overlay, or null to leave them
+   * @param setModels whether {@code models} was present (null then means all models)
+   * @param models the new model list, or null for all models
+   */
+  public record TenantPatch(TenantLimits limits, boolean setModels, List<String> models) {
+
+    /** Reads a PATCH body; throws {@link Invalid} with the field at fault. */
+    public static TenantPatch read(byte[] body) throws Invalid, java.io.IOException {
+      com.fasterxml.jackson.databind.JsonNode node = MAPPER.readTree(body);
+      if (node == null || !node.isObject()) {
+        throw new Invalid("The body must be a JSON object.", null);
+      }
+      for (var it = node.fieldNames(); it.hasNext(); ) {
+        String f = it.next();
+        if (!f.equals("limits") && !f.equals("models")) {
+          throw new Invalid("Unknown field '" + f + "': only 'limits' and 'models' can change.", f);
+        }
+      }
+      TenantLimits limits = null;
+      com.fasterxml.jackson.databind.JsonNode l = node.get("limits");
+      if (l != null && !l.isNull()) {
+        if (!l.isObject()) {
+          throw new Invalid("'limits' must be an object.", "limits");
+        }
+        limits = MAPPER.treeToValue(l, TenantLimits.class);
+      }
+      List<String> models = null;
+      com.fasterxml.jackson.databind.JsonNode m = node.get("models");
+      if (m != null && !m.isNull()) {
+        if (!m.isArray()) {
+          throw new Invalid("'models' must be an array of model names, or null for all models.", "models");
+        }
+        models = new ArrayList<>(m.size());
+        for (com.fasterxml.jackson.databind.JsonNode e : m) {
+          if (!e.isTextual()) {
+            throw new Invalid("'models' must be an array of model names, or null for all models.", "models");
+          }
+          models.add(e.textValue());
+        }
+      }
+      return new TenantPatch(limits, node.has("models"), models);
+    }
+  }
+
+  /** An admin request body that parses as JSON but is refused with 400; names the field. */
+  public static final class Invalid extends Exception {
+    private final String param;
+
+    public Invalid(String message, String param) {
+      super(message, null, false, false);
+      this.param = param;
+    }
+
+    public String param() {
+      return param;
+    }
+  }
+
   /** A tenant as the admin API shows it. Key hashes are never shown. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonInclude(JsonInclude.Include.ALWAYS)

@@ -1,16 +1,19 @@
 package io.sluice.node.api;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.sluice.node.inference.Operation;
+import io.sluice.node.surface.Utf8;
 import java.io.IOException;
 
 /**
  * The fields Sluice needs from an OpenAI request body, found in one streaming pass without
  * building a tree: the model (and where its value sits, so it can be replaced in place), the
  * stream flags and {@code max_tokens}. Every other field is left untouched and forwarded as the
- * client sent it. The pass also checks that the body is well-formed JSON.
+ * client sent it. The pass also checks that the body is well-formed UTF-8 JSON with no key twice in
+ * one object.
  *
  * @param modelStart byte offset of the model value's opening quote
  * @param modelEnd byte offset just past its closing quote
@@ -38,7 +41,16 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
   private static final int PER_MESSAGE = 3;
   private static final int REPLY_PRIMING = 3;
 
-  private static final JsonFactory JSON = JsonFactory.builder().build();
+  /**
+   * Duplicate keys are refused anywhere in the body: with two {@code model} or {@code max_tokens}
+   * fields the gateway would check one value while an upstream may read the other. Jackson keeps a
+   * per-object name set for this (two fields inline, a hash set from the third name on).
+   */
+  private static final JsonFactory JSON = JsonFactory.builder()
+      .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .build();
+  /** Jackson's message prefix for {@code STRICT_DUPLICATE_DETECTION}; the only parse error it raises. */
+  private static final String DUPLICATE_PREFIX = "Duplicate field '";
 
   /** Thrown for a body the gateway must refuse with 400; carries the envelope. */
   public static final class InvalidRequest extends Exception {
@@ -70,6 +82,16 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
 
   /** Scans {@code body}, counting prompt tokens with {@code tokens}. */
   public static RequestScan scan(byte[] body, Operation op, TokenCounter tokens) throws InvalidRequest {
+    return scan(body, op, tokens, true);
+  }
+
+  private static RequestScan scan(byte[] body, Operation op, TokenCounter tokens, boolean checkUtf8)
+      throws InvalidRequest {
+    // Once over the whole body: Jackson would auto-detect UTF-16/32 (whose offsets the edits below
+    // cannot use) and passes ill-formed UTF-8 in the fields it skips, which would be forwarded.
+    if (checkUtf8 && Utf8.firstInvalid(body) >= 0) {
+      throw new InvalidRequest("The request body is not valid UTF-8 JSON.", null);
+    }
     String model = null;
     int objectStart;
     int streamOptionsStart = -1;
@@ -131,6 +153,14 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
       if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
         throw new InvalidRequest("The request body is not valid JSON.", null);
       }
+    } catch (JsonParseException e) {
+      String message = e.getOriginalMessage();
+      if (message != null && message.startsWith(DUPLICATE_PREFIX) && message.endsWith("'")) {
+        String key = message.substring(DUPLICATE_PREFIX.length(), message.length() - 1);
+        throw new InvalidRequest("The request body has the key '" + key
+            + "' more than once in one object; every key may appear only once.", key);
+      }
+      throw new InvalidRequest("We could not parse the JSON body of your request: it is not valid JSON.", null);
     } catch (IOException e) {
       throw new InvalidRequest("We could not parse the JSON body of your request: it is not valid JSON.", null);
     }
@@ -317,7 +347,7 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
    */
   public static long countPrompt(byte[] body, Operation op, TokenCounter tokens) {
     try {
-      return scan(body, op, tokens).promptTokens();
+      return scan(body, op, tokens, false).promptTokens();
     } catch (InvalidRequest e) {
       return 0;
     }

@@ -14,7 +14,6 @@ import static org.apache.pekko.http.javadsl.server.Directives.post;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.sluice.node.NodeSettings;
 import io.sluice.node.api.AdminJson;
@@ -29,7 +28,6 @@ import io.sluice.node.tenant.TenantEntity;
 import io.sluice.persistence.TenantLimits;
 import io.sluice.persistence.TenantState;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -141,40 +139,19 @@ public final class AdminRoutes {
   }
 
   private CompletionStage<HttpResponse> patchTenant(String id, byte[] body) {
-    JsonNode node;
-    TenantLimits limits = null;
-    List<String> models = null;
+    AdminJson.TenantPatch patch;
     try {
-      node = AdminJson.MAPPER.readTree(body);
-      if (node == null || !node.isObject()) {
-        return done(OpenAiError.invalidRequest("The body must be a JSON object.", null));
-      }
-      for (var it = node.fieldNames(); it.hasNext(); ) {
-        String f = it.next();
-        if (!f.equals("limits") && !f.equals("models")) {
-          return done(OpenAiError.invalidRequest("Unknown field '" + f + "': only 'limits' and 'models' can change.", f));
-        }
-      }
-      if (node.hasNonNull("limits")) {
-        limits = AdminJson.MAPPER.treeToValue(node.get("limits"), TenantLimits.class);
-      }
-      if (node.hasNonNull("models")) {
-        models = new ArrayList<>();
-        for (JsonNode m : node.get("models")) {
-          models.add(m.textValue());
-        }
-      }
+      patch = AdminJson.TenantPatch.read(body);
+    } catch (AdminJson.Invalid e) {
+      return done(OpenAiError.invalidRequest(e.getMessage(), e.param()));
     } catch (IOException e) {
       return done(badJson(e));
     }
-    OpenAiError invalid = validate(limits, models);
+    OpenAiError invalid = validate(patch.limits(), patch.models());
     if (invalid != null) {
       return done(invalid);
     }
-    TenantLimits patch = limits;
-    List<String> newModels = models;
-    boolean setModels = node.has("models");
-    return ask(id, r -> new TenantCommand.Update(patch, setModels, newModels, r))
+    return ask(id, r -> new TenantCommand.Update(patch.limits(), patch.setModels(), patch.models(), r))
         .thenApply(s -> json(200, AdminJson.Tenant.of(s)));
   }
 

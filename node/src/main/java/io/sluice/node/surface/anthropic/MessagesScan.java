@@ -7,6 +7,7 @@ import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import io.sluice.node.api.RequestScan;
 import io.sluice.node.api.RequestScan.TokenCounter;
 import io.sluice.node.inference.chat.InvalidChat;
+import io.sluice.node.surface.Utf8;
 import java.io.IOException;
 
 /**
@@ -47,6 +48,11 @@ public record MessagesScan(String model, int modelStart, int modelEnd, boolean s
 
   private static MessagesScan scan(byte[] body, TokenCounter tokens, boolean requireMaxTokens)
       throws InvalidChat {
+    // Once over the whole body: Jackson would auto-detect UTF-16/32 (whose offsets the model edit
+    // cannot use) and passes ill-formed UTF-8 in the fields it skips, which would be forwarded.
+    if (Utf8.firstInvalid(body) >= 0) {
+      throw new InvalidChat("The request body is not valid UTF-8 JSON.", null);
+    }
     String model = null;
     int modelStart = -1;
     int modelEnd = -1;
