@@ -325,7 +325,7 @@ class RequestScanTest {
     for (TokenCounterCase c : TokenCounterCase.values()) {
       InvalidRequest e = assertThrows(InvalidRequest.class,
           () -> RequestScan.scan(utf8(body), Operation.CHAT, c.counter), body);
-      assertEquals(key, e.error().param(), body);
+      assertEquals(key, e.param(), body);
       assertTrue(e.getMessage().contains("'" + key + "'"), e.getMessage());
     }
   }
