@@ -1,12 +1,18 @@
 package io.sluice.node.provider.openai;
 
+import static io.sluice.node.provider.openai.JsonFields.bool;
+import static io.sluice.node.provider.openai.JsonFields.count;
+import static io.sluice.node.provider.openai.JsonFields.number;
+import static io.sluice.node.provider.openai.JsonFields.partType;
+import static io.sluice.node.provider.openai.JsonFields.present;
+import static io.sluice.node.provider.openai.JsonFields.required;
+import static io.sluice.node.provider.openai.JsonFields.text;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.sluice.node.inference.chat.ChatRequest;
 import io.sluice.node.inference.chat.InvalidChat;
 import io.sluice.node.inference.chat.Message;
 import io.sluice.node.inference.chat.Part;
-import io.sluice.node.inference.chat.Tool;
-import io.sluice.node.inference.chat.ToolChoice;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -50,7 +56,8 @@ final class ChatRequestReader {
     long maxTokens = present(root.get("max_completion_tokens"))
         ? count(root.get("max_completion_tokens"), "max_completion_tokens")
         : present(root.get("max_tokens")) ? count(root.get("max_tokens"), "max_tokens") : -1;
-    return new ChatRequest(model, system, messages, tools(root.get("tools")), toolChoice(root.get("tool_choice")),
+    return new ChatRequest(model, system, messages, ToolsReader.tools(root.get("tools")),
+        ToolsReader.toolChoice(root.get("tool_choice")),
         maxTokens, number(root.get("temperature"), "temperature"), number(root.get("top_p"), "top_p"),
         stop(root.get("stop")), stream, includeUsage);
   }
@@ -115,7 +122,7 @@ final class ChatRequestReader {
     List<Part> parts = new ArrayList<>();
     JsonNode content = m.get("content");
     if (present(content)) {
-      parts.addAll(texts(content, path + ".content"));
+      parts.addAll(texts(content, path + ".content", true));
     }
     JsonNode calls = m.get("tool_calls");
     if (!present(calls)) {
@@ -164,8 +171,13 @@ final class ChatRequestReader {
     return new Part.ToolResult(callId, null, content.toString(), false);
   }
 
-  /** A string, or an array of text parts (and refusal parts, an assistant's), as Text parts. */
+  /** A string, or an array of text parts, as Text parts. */
   private static List<Part> texts(JsonNode content, String path) throws InvalidChat {
+    return texts(content, path, false);
+  }
+
+  /** @param refusals an assistant's content, which may hold refusal parts too (read as text) */
+  private static List<Part> texts(JsonNode content, String path, boolean refusals) throws InvalidChat {
     if (content.isTextual()) {
       return List.of(new Part.Text(content.textValue()));
     }
@@ -176,7 +188,7 @@ final class ChatRequestReader {
     for (int j = 0; j < content.size(); j++) {
       String at = path + "." + j;
       String type = partType(content.get(j), at);
-      if (!type.equals("text") && !type.equals("refusal")) {
+      if (!type.equals("text") && !(refusals && type.equals("refusal"))) {
         throw new InvalidChat("Content part type '" + type + "' is not allowed here; only 'text'.", at + ".type");
       }
       String text = text(content.get(j).get(type), at + "." + type);
@@ -234,66 +246,6 @@ final class ChatRequestReader {
     return Part.Image.inline(mediaType, url.substring(comma + 1));
   }
 
-  private static List<Tool> tools(JsonNode tools) throws InvalidChat {
-    if (!present(tools)) {
-      return List.of();
-    }
-    if (!tools.isArray()) {
-      throw new InvalidChat("'tools' must be an array.", "tools");
-    }
-    List<Tool> out = new ArrayList<>(tools.size());
-    for (int i = 0; i < tools.size(); i++) {
-      JsonNode tool = tools.get(i);
-      String at = "tools." + i;
-      if (!tool.isObject()) {
-        throw new InvalidChat("Each tool must be an object.", at);
-      }
-      String type = text(tool.get("type"), at + ".type");
-      if (type != null && !type.equals("function")) {
-        throw new InvalidChat("Tool type '" + type + "' cannot be translated; only 'function'.", at + ".type");
-      }
-      JsonNode function = tool.get("function");
-      if (function == null || !function.isObject()) {
-        throw new InvalidChat("'function' must be an object.", at + ".function");
-      }
-      String name = text(function.get("name"), at + ".function.name");
-      if (name == null) {
-        throw new InvalidChat("'name' is required.", at + ".function.name");
-      }
-      JsonNode parameters = function.get("parameters");
-      if (present(parameters) && !parameters.isObject()) {
-        throw new InvalidChat("'parameters' must be a JSON Schema object.", at + ".function.parameters");
-      }
-      out.add(new Tool(name, text(function.get("description"), at + ".function.description"),
-          present(parameters) ? parameters : null));
-    }
-    return out;
-  }
-
-  private static ToolChoice toolChoice(JsonNode choice) throws InvalidChat {
-    if (!present(choice)) {
-      return null;
-    }
-    if (choice.isTextual()) {
-      return switch (choice.textValue()) {
-        case "auto" -> ToolChoice.AUTO;
-        case "none" -> ToolChoice.NONE;
-        case "required" -> ToolChoice.REQUIRED;
-        default -> throw new InvalidChat("'tool_choice' must be 'auto', 'none', 'required' or a named function.",
-            "tool_choice");
-      };
-    }
-    if (choice.isObject() && "function".equals(choice.path("type").textValue())) {
-      String name = text(choice.path("function").get("name"), "tool_choice.function.name");
-      if (name == null) {
-        throw new InvalidChat("'tool_choice.function.name' is required.", "tool_choice.function.name");
-      }
-      return ToolChoice.named(name);
-    }
-    throw new InvalidChat("'tool_choice' must be 'auto', 'none', 'required' or {\"type\":\"function\",...}.",
-        "tool_choice");
-  }
-
   private static List<String> stop(JsonNode stop) throws InvalidChat {
     if (!present(stop)) {
       return List.of();
@@ -312,70 +264,5 @@ final class ChatRequestReader {
       out.add(stop.get(i).textValue());
     }
     return out;
-  }
-
-  private static JsonNode required(JsonNode m, String field, String path) throws InvalidChat {
-    JsonNode v = m.get(field);
-    if (!present(v)) {
-      throw new InvalidChat("'" + field + "' is required.", path + "." + field);
-    }
-    return v;
-  }
-
-  private static String partType(JsonNode part, String path) throws InvalidChat {
-    if (!part.isObject()) {
-      throw new InvalidChat("Each content part must be an object.", path);
-    }
-    String type = text(part.get("type"), path + ".type");
-    if (type == null) {
-      throw new InvalidChat("'type' is required.", path + ".type");
-    }
-    return type;
-  }
-
-  /** Absent and JSON null read alike: OpenAI's SDKs send null for unset optional fields. */
-  private static boolean present(JsonNode v) {
-    return v != null && !v.isNull();
-  }
-
-  private static String text(JsonNode v, String path) throws InvalidChat {
-    if (!present(v)) {
-      return null;
-    }
-    if (!v.isTextual()) {
-      throw new InvalidChat("'" + leaf(path) + "' must be a string.", path);
-    }
-    return v.textValue();
-  }
-
-  private static boolean bool(JsonNode v, String path) throws InvalidChat {
-    if (!present(v)) {
-      return false;
-    }
-    if (!v.isBoolean()) {
-      throw new InvalidChat("'" + leaf(path) + "' must be a boolean.", path);
-    }
-    return v.booleanValue();
-  }
-
-  private static Double number(JsonNode v, String path) throws InvalidChat {
-    if (!present(v)) {
-      return null;
-    }
-    if (!v.isNumber()) {
-      throw new InvalidChat("'" + leaf(path) + "' must be a number.", path);
-    }
-    return v.doubleValue();
-  }
-
-  private static long count(JsonNode v, String path) throws InvalidChat {
-    if (!v.isNumber() || !v.canConvertToExactIntegral() || !v.canConvertToLong() || v.asLong() < 0) {
-      throw new InvalidChat("'" + path + "' must be a non-negative integer.", path);
-    }
-    return v.asLong();
-  }
-
-  private static String leaf(String path) {
-    return path.substring(path.lastIndexOf('.') + 1);
   }
 }

@@ -54,7 +54,14 @@ final class ChatStreamDecoder implements StreamDecoder, SseReader.Sink {
     if (over) {
       return;
     }
-    if (length == DONE.length && Arrays.equals(data, 0, length, DONE, 0, length)) {
+    int end = length;
+    while (end > 0 && (data[end - 1] == ' ' || data[end - 1] == '\t')) {
+      end--;
+    }
+    if (end == 0) {
+      return; // an empty data line: a keep-alive some servers send
+    }
+    if (end == DONE.length && Arrays.equals(data, 0, end, DONE, 0, end)) {
       over = true;
       return;
     }

@@ -180,6 +180,12 @@ class OpenAiChatStreamTest {
   }
 
   @Test
+  void streamDecoder_emptyDataAndPaddedDone_ignoredAndEnding() {
+    assertEquals(List.of(new ChatEvent.Started("i", "m")), decodeWhole("data:\n\ndata: \n\n"
+        + "data: {\"id\":\"i\",\"model\":\"m\",\"choices\":[]}\n\ndata: [DONE] \n\ndata: {\"error\":\"late\"}\n\n"));
+  }
+
+  @Test
   void streamDecoder_afterDone_ignored() {
     assertEquals(List.of(), decodeWhole("data: [DONE]\n\ndata: {\"id\":\"i\",\"choices\":[]}\n\n"));
   }
