@@ -8,7 +8,11 @@ import io.sluice.node.auth.TenantView;
 import io.sluice.node.health.ClusterInfo;
 import io.sluice.node.health.JournalProbe;
 import io.sluice.node.health.Readiness;
+import io.sluice.node.console.ConsoleRoutes;
+import io.sluice.node.console.ConsoleSettings;
 import io.sluice.node.http.AdminRoutes;
+import io.sluice.node.tenant.TenantIndex;
+import io.sluice.node.tenant.TenantIndexSettings;
 import io.sluice.node.http.HealthRoutes;
 import io.sluice.node.http.HttpServer;
 import io.sluice.node.http.InferenceRoutes;
@@ -184,10 +188,12 @@ public final class Main {
     InferenceRoutes inference = new InferenceRoutes(system, settings, directory, catalog, adapters,
         new UpstreamClient(system), admission, quota, new TokenEstimator(quota.tokenCacheEntries()), routing, planner, retries,
         states, metrics);
+    TenantIndexSettings listing = TenantIndexSettings.from(config);
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
-        new ClusterInfo(system, settings.askTimeout()), materializer);
+        new ClusterInfo(system, settings.askTimeout()), materializer, TenantIndex.fromJournal(system, listing), listing);
+    ConsoleRoutes console = new ConsoleRoutes(ConsoleSettings.from(config));
     return HttpServer.bind(system, settings, settings.drainTimeout(), inference::direct, new HealthRoutes(readiness, metrics).route(), inference.route(),
-            admin.route())
+            admin.route(), console.route())
         .thenApply(binding -> {
           LOG.info("Sluice node listening on http://{}:{} ({})", settings.httpHost(),
               binding.localAddress().getPort(), settings);
