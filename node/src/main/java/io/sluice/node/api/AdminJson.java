@@ -115,11 +115,13 @@ public final class AdminJson {
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonInclude(JsonInclude.Include.ALWAYS)
   public record TenantSummary(String id, boolean enabled, TenantLimits limits, List<String> models,
-      Instant createdAt, int activeKeys, Usage usage) {
+      Instant createdAt, int activeKeys, Usage usage, List<String> circuitsOpen) {
     public static TenantSummary of(TenantState s, Instant now) {
       Tenant t = Tenant.of(s);
+      List<String> open = s.circuits().entrySet().stream()
+          .filter(e -> !e.getValue().status(now).equals("closed")).map(Map.Entry::getKey).sorted().toList();
       return new TenantSummary(t.id(), t.enabled(), t.limits(), t.models(), t.createdAt(), t.activeKeys(),
-          Usage.of(s, now));
+          Usage.of(s, now), open);
     }
   }
 
