@@ -151,12 +151,12 @@ async function tenantsView() {
     h("div", { class: "row pager" }, prev, next));
 }
 
-function limitFields(limits, placeholderKeep) {
-  return h("fieldset", {}, h("legend", {}, "Limits"),
+function limitFields(limits, legend) {
+  return h("fieldset", {}, legend ? h("legend", {}, "Limits") : null,
     h("div", { class: "grid" }, LIMITS.map(([name, label]) => h("label", {}, label,
       h("input", { type: "number", min: "0", step: name.startsWith("spend") ? "0.01" : "1", name,
         value: limits && limits[name] !== undefined && limits[name] !== null ? limits[name] : "",
-        placeholder: placeholderKeep ? "unchanged" : "unlimited" })))));
+        placeholder: "unlimited" })))));
 }
 
 function readLimits(form) {
@@ -176,9 +176,9 @@ function readModels(text) {
 function newTenantView() {
   const form = h("form", { class: "card", id: "new-tenant-form" },
     h("h1", {}, "New tenant"),
-    h("label", {}, "Id", h("input", { name: "id", required: true, pattern: "[a-z0-9][a-z0-9_-]{0,62}",
+    h("label", {}, "Id", h("input", { name: "id", required: true, pattern: "[a-z0-9][a-z0-9_\\-]{0,62}",
       placeholder: "acme", autocomplete: "off" })),
-    limitFields(null, false),
+    limitFields(null, true),
     h("label", {}, "Models", h("input", { name: "models", placeholder: "all models (or: gpt-4o-mini, …)" })),
     h("div", { class: "row" },
       h("button", { type: "submit", id: "create" }, "Create"),
@@ -209,7 +209,7 @@ async function tenantView(id) {
     call("GET", path + "/usage/history"), call("GET", path + "/circuits")]);
 
   const limitsForm = h("form", { class: "card", id: "limits-form" },
-    h("h2", {}, "Limits"), limitFields(tenant.limits, false),
+    h("h2", {}, "Limits and models"), limitFields(tenant.limits, false),
     h("label", {}, "Models", h("input", { name: "models", value: tenant.models ? tenant.models.join(", ") : "",
       placeholder: "all models" })),
     h("p", { class: "hint" }, "A limit left empty stays as it is; the admin API cannot remove a limit."),
@@ -264,10 +264,10 @@ async function tenantView(id) {
     h("td", {}, meter(w.cost_usd, fmtUsd)), h("td", {}, fmtTime(w.reset_at))));
 
   const starts = history.data.map((m) => m.start);
-  const chart = h("div", { id: "usage-chart", class: "card" }, h("h2", {}, "Last hour"),
+  const chart = h("div", { id: "usage-chart", class: "card" }, h("h2", {}, "Last hour"), h("div", { class: "charts" },
     barChart("Requests", history.data.map((m) => m.requests), starts, fmtNum),
     barChart("Tokens", history.data.map((m) => m.tokens), starts, fmtNum),
-    barChart("Cost", history.data.map((m) => Number(m.cost_usd)), starts, fmtUsd));
+    barChart("Cost", history.data.map((m) => Number(m.cost_usd)), starts, fmtUsd)));
 
   return h("section", {},
     h("div", { class: "row" }, h("a", { href: "#/tenants" }, "← Tenants"), h("h1", { id: "tenant-id" }, tenant.id),
@@ -329,7 +329,7 @@ async function deploymentsView() {
         h("td", {}, fmtNum(d.requests_in_window)),
         h("td", {}, fmtNum(d.ejections)),
         h("td", {}, fmtTime(d.ejected_until)),
-        h("td", {}, fmtNum(d.in_flight) + " / " + fmtNum(d.max_concurrent_requests)),
+        h("td", {}, fmtNum(d.in_flight) + (d.max_concurrent_requests >= 2147483647 ? "" : " / " + fmtNum(d.max_concurrent_requests))),
         h("td", {}, d.latency_ms.toFixed(1) + " ms"))))),
     h("h2", {}, "Open circuits per tenant"),
     open.length === 0
@@ -366,6 +366,7 @@ async function clusterView() {
 // ------------------------------------------------------------------ routing
 
 let rendering = 0;
+let lastPage = null;
 
 async function render() {
   const mine = ++rendering;
@@ -397,7 +398,10 @@ async function render() {
     node = h("p", { class: "empty" }, "This page could not be loaded.");
   }
   if (mine !== rendering) return; // a newer navigation won
+  const page = view + "/" + (parts[1] || "");
   main().replaceChildren(node);
+  if (page !== lastPage) window.scrollTo(0, 0);
+  lastPage = page;
   document.body.dataset.view = view + (parts[1] ? "-" + (parts[1] === "new" ? "new" : "one") : "");
 }
 

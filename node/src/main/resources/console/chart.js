@@ -13,7 +13,7 @@ function el(name, attrs, text) {
  * value formatted by `format`. `starts` are the minutes' start times, for the tooltips.
  */
 export function barChart(title, values, starts, format) {
-  const w = 600, h = 120, top = 22, bottom = 18, left = 4;
+  const w = 400, h = 150, top = 22, bottom = 18, left = 4;
   const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, class: "chart", role: "img", "aria-label": title });
   const max = Math.max(0, ...values);
   svg.appendChild(el("text", { x: left, y: 14, class: "chart-title" }, `${title} per minute (max ${format(max)})`));
