@@ -258,7 +258,7 @@ async function tenantView(id) {
   const refreshKeys = async () => fillKeys(await call("GET", path + "/keys"));
   fillKeys(keys);
 
-  const windows = Object.entries(usage.windows).map(([name, w]) => h("tr", {},
+  const windows = Object.entries(usage.windows).map(([name, w]) => h("tr", { "data-window": name },
     h("th", {}, name), h("td", {}, meter(w.requests, fmtNum)), h("td", {}, meter(w.tokens, fmtNum)),
     h("td", {}, fmtNum(w.prompt_tokens.used) + " / " + fmtNum(w.completion_tokens.used)),
     h("td", {}, meter(w.cost_usd, fmtUsd)), h("td", {}, fmtTime(w.reset_at))));
@@ -405,7 +405,11 @@ async function render() {
   document.body.dataset.view = view + (parts[1] ? "-" + (parts[1] === "new" ? "new" : "one") : "");
 }
 
-window.addEventListener("hashchange", () => { showError(null); render(); });
+window.addEventListener("hashchange", () => {
+  showError(null);
+  for (const f of document.querySelectorAll(".flash")) f.remove();
+  render();
+});
 document.getElementById("sign-out").addEventListener("click", () => {
   signOut();
   listState.search = "";
