@@ -269,10 +269,27 @@ async function tenantView(id) {
     barChart("Tokens", history.data.map((m) => m.tokens), starts, fmtNum),
     barChart("Cost", history.data.map((m) => Number(m.cost_usd)), starts, fmtUsd)));
 
+  // Disabling cannot be undone through the admin API, so it takes a second, confirming click.
+  const disable = h("button", { type: "button", class: "danger", id: "disable-tenant", hidden: !tenant.enabled,
+    onclick: async () => {
+      if (disable.dataset.armed !== "yes") {
+        disable.dataset.armed = "yes";
+        disable.textContent = "Click again to disable: its keys stop working";
+        return;
+      }
+      try {
+        await call("DELETE", path);
+        showError(null);
+        render();
+      } catch (e) {
+        showError(e);
+      }
+    } }, "Disable tenant");
+
   return h("section", {},
     h("div", { class: "row" }, h("a", { href: "#/tenants" }, "← Tenants"), h("h1", { id: "tenant-id" }, tenant.id),
       tenant.enabled ? h("span", { class: "good" }, "enabled") : h("span", { class: "bad" }, "disabled"),
-      h("span", { class: "hint" }, "created " + fmtTime(tenant.created_at))),
+      h("span", { class: "hint" }, "created " + fmtTime(tenant.created_at)), disable),
     h("div", { class: "card", id: "usage" }, h("h2", {}, "Usage"),
       h("table", {}, h("thead", {}, h("tr", {}, ["Window", "Requests", "Tokens", "Prompt / completion", "Spend", "Resets"]
         .map((c) => h("th", {}, c)))), h("tbody", {}, windows)),

@@ -214,6 +214,15 @@ class ConsoleIT {
     await("limit saved").atMost(WAIT).untilAsserted(() -> assertEquals(90, Api.json(
         Api.admin(node, "GET", "/admin/v1/tenants/" + created, null).body()).at("/limits/requests_per_minute").asInt()));
 
+    // Disable it: a second click confirms.
+    driver.findElement(By.id("disable-tenant")).click();
+    assertTrue(Api.json(Api.admin(node, "GET", "/admin/v1/tenants/" + created, null).body()).get("enabled").asBoolean());
+    driver.findElement(By.id("disable-tenant")).click();
+    await("disabled").atMost(WAIT).untilAsserted(() -> assertFalse(Api.json(
+        Api.admin(node, "GET", "/admin/v1/tenants/" + created, null).body()).get("enabled").asBoolean()));
+    await("shown disabled").atMost(WAIT).until(() -> driver.findElements(By.id("issue-key")).size() == 1
+        && !driver.findElement(By.id("issue-key")).isEnabled());
+
     // The busy tenant's usage: its windows and a chart with its requests.
     driver.get(node.url("/ui/#/tenants/" + seeded));
     await("usage page").atMost(WAIT).until(() -> text(By.id("tenant-id")).equals(seeded));
