@@ -8,7 +8,11 @@ import io.sluice.node.auth.TenantView;
 import io.sluice.node.health.ClusterInfo;
 import io.sluice.node.health.JournalProbe;
 import io.sluice.node.health.Readiness;
+import io.sluice.node.console.ConsoleRoutes;
+import io.sluice.node.console.ConsoleSettings;
 import io.sluice.node.http.AdminRoutes;
+import io.sluice.node.tenant.TenantIndex;
+import io.sluice.node.tenant.TenantIndexSettings;
 import io.sluice.node.http.HealthRoutes;
 import io.sluice.node.http.HttpServer;
 import io.sluice.node.inference.CircuitReports;
@@ -201,13 +205,15 @@ public final class Main {
     RequestScan.TokenCounter tokens = new TokenEstimator(quota.tokenCacheEntries()).counter("o200k");
     OpenAiSurface openai = new OpenAiSurface(front, pipeline, tokens);
     AnthropicSurface anthropic = new AnthropicSurface(front, pipeline, tokens);
+    TenantIndexSettings listing = TenantIndexSettings.from(config);
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
-        new ClusterInfo(system, settings.askTimeout()), materializer);
+        new ClusterInfo(system, settings.askTimeout()), materializer, TenantIndex.fromJournal(system, listing), listing);
+    ConsoleRoutes console = new ConsoleRoutes(ConsoleSettings.from(config));
     return HttpServer.bind(system, settings, settings.drainTimeout(), request -> {
           CompletionStage<HttpResponse> answer = openai.direct(request);
           return answer != null ? answer : anthropic.direct(request);
         },
-            new HealthRoutes(readiness, metrics).route(), openai.route(), admin.route())
+            new HealthRoutes(readiness, metrics).route(), openai.route(), admin.route(), console.route())
         .thenApply(binding -> {
           LOG.info("Sluice node listening on http://{}:{} ({})", settings.httpHost(),
               binding.localAddress().getPort(), settings);

@@ -167,12 +167,56 @@ public final class AdminJson {
             new Counter(used.promptTokens(), null),
             new Counter(used.completionTokens(), null),
             new Counter(used.tokens(), tokenLimit),
-            new Counter(BigDecimal.valueOf(used.costNanos()).movePointLeft(9).setScale(9, RoundingMode.UNNECESSARY)
-                .stripTrailingZeros().toPlainString(), spendLimit)));
+            new Counter(usd(used.costNanos()), spendLimit)));
       }
       return new Usage(s.tenantId(), windows,
           new Counter(QuotaLedger.liveSlots(s, now), l.maxConcurrentRequests()));
     }
+  }
+
+  /** One tenant in {@code GET /admin/v1/tenants}: the tenant and its current usage against its limits. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public record TenantSummary(String id, boolean enabled, TenantLimits limits, List<String> models,
+      Instant createdAt, int activeKeys, Usage usage, List<String> circuitsOpen) {
+    public static TenantSummary of(TenantState s, Instant now) {
+      Tenant t = Tenant.of(s);
+      List<String> open = s.circuits().entrySet().stream()
+          .filter(e -> !e.getValue().status(now).equals("closed")).map(Map.Entry::getKey).sorted().toList();
+      return new TenantSummary(t.id(), t.enabled(), t.limits(), t.models(), t.createdAt(), t.activeKeys(),
+          Usage.of(s, now), open);
+    }
+  }
+
+  /**
+   * {@code GET /admin/v1/tenants}: a page of tenants in id order. {@code total} counts all that
+   * match the search; the next page starts after {@code next_after}, null on the last page.
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public record TenantPage(String object, List<TenantSummary> data, int total, boolean hasMore, String nextAfter) {}
+
+  /** Usage in one minute of {@code GET .../usage/history}. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record MinuteUsage(Instant start, long requests, long promptTokens, long completionTokens, long tokens,
+      String costUsd) {}
+
+  /** {@code GET /admin/v1/tenants/{id}/usage/history}: usage per minute, oldest first, ending with the current minute. */
+  public record UsageHistory(String tenant, List<MinuteUsage> data) {
+    public static UsageHistory of(String tenant, long firstMinute, List<UsageCounters> minutes) {
+      List<MinuteUsage> out = new ArrayList<>(minutes.size());
+      for (int i = 0; i < minutes.size(); i++) {
+        UsageCounters c = minutes.get(i);
+        out.add(new MinuteUsage(Windows.start(WindowKind.MINUTE, firstMinute + i), c.requests(), c.promptTokens(),
+            c.completionTokens(), c.tokens(), usd(c.costNanos())));
+      }
+      return new UsageHistory(tenant, out);
+    }
+  }
+
+  private static String usd(long nanos) {
+    return BigDecimal.valueOf(nanos).movePointLeft(9).setScale(9, RoundingMode.UNNECESSARY)
+        .stripTrailingZeros().toPlainString();
   }
 
   /** A tenant's circuit for one deployment. */

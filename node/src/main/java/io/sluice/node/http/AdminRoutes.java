@@ -25,9 +25,15 @@ import io.sluice.node.routing.ModelCatalog;
 import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.TenantCommand.Rejection;
 import io.sluice.node.tenant.TenantEntity;
+import io.sluice.node.tenant.TenantIndex;
+import io.sluice.node.tenant.TenantIndexSettings;
+import io.sluice.node.tenant.Windows;
+import io.sluice.persistence.WindowKind;
+import java.time.Instant;
 import io.sluice.persistence.TenantLimits;
 import io.sluice.persistence.TenantState;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -45,7 +51,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin API under {@code /admin/v1}, authenticated with the node's admin key: tenants
- * (create, get, patch, disable) and their keys (issue, list, revoke). Each call is a command to
+ * (list, create, get, patch, disable), their keys (issue, list, revoke), usage and its history. Each call is a command to
  * the tenant's entity; its answer is applied to this node's key directory at once, and the
  * entity pushes it to all other nodes.
  */
@@ -59,10 +65,12 @@ public final class AdminRoutes {
   private final DeploymentStates states;
   private final io.sluice.node.health.ClusterInfo clusterInfo;
   private final Materializer materializer;
+  private final TenantIndex index;
+  private final TenantIndexSettings listing;
 
   public AdminRoutes(NodeSettings settings, ClusterSharding sharding, KeyDirectory directory,
       ModelCatalog catalog, DeploymentStates states, io.sluice.node.health.ClusterInfo clusterInfo,
-      Materializer materializer) {
+      Materializer materializer, TenantIndex index, TenantIndexSettings listing) {
     this.settings = settings;
     this.sharding = sharding;
     this.directory = directory;
@@ -70,6 +78,8 @@ public final class AdminRoutes {
     this.states = states;
     this.clusterInfo = clusterInfo;
     this.materializer = materializer;
+    this.index = index;
+    this.listing = listing;
   }
 
   public Route route() {
@@ -86,7 +96,9 @@ public final class AdminRoutes {
           path("cluster", () -> get(() -> completeWithFuture(clusterInfo.view()
               .thenApply(v -> json(200, v)).exceptionally(this::failure)))),
           pathPrefix("tenants", () -> concat(
-          pathEnd(() -> post(() -> withBody(request, this::createTenant))),
+          pathEnd(() -> concat(
+              post(() -> withBody(request, this::createTenant)),
+              get(() -> completeWithFuture(listTenants(request).exceptionally(this::failure))))),
           pathPrefix(segment(), id -> concat(
               pathEnd(() -> concat(
                   get(() -> answer(id, 200, TenantCommand.Get::new, AdminJson.Tenant::of)),
@@ -94,6 +106,7 @@ public final class AdminRoutes {
                   delete(() -> answer(id, 200, TenantCommand.Disable::new, AdminJson.Tenant::of)))),
               path("usage", () -> get(() -> answer(id, 200, TenantCommand.Get::new,
                   st -> AdminJson.Usage.of(st, java.time.Instant.now())))),
+              path(segment("usage").slash("history"), () -> get(() -> completeWithFuture(history(id)))),
               path("circuits", () -> get(() -> answer(id, 200, TenantCommand.Get::new,
                   st -> AdminJson.Circuits.of(st, catalog, java.time.Instant.now())))),
               pathPrefix("keys", () -> concat(
@@ -135,7 +148,59 @@ public final class AdminRoutes {
       return done(invalid);
     }
     return ask(create.id(), r -> new TenantCommand.Create(create.limits(), create.models(), r))
-        .thenApply(s -> json(201, AdminJson.Tenant.of(s)));
+        .thenApply(s -> {
+          index.added(s.tenantId());
+          return json(201, AdminJson.Tenant.of(s));
+        });
+  }
+
+  /** {@code GET /admin/v1/tenants?search=&after=&limit=}: a page of tenants with their usage. */
+  private CompletionStage<HttpResponse> listTenants(HttpRequest request) {
+    var query = request.getUri().query();
+    String search = query.get("search").orElse(null);
+    String after = query.get("after").filter(a -> !a.isEmpty()).orElse(null);
+    int limit;
+    try {
+      limit = query.get("limit").map(Integer::parseInt).orElse(listing.defaultPage());
+    } catch (NumberFormatException e) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > listing.maxPage()) {
+      return done(OpenAiError.invalidRequest("'limit' must be a whole number from 1 to " + listing.maxPage() + ".",
+          "limit"));
+    }
+    Instant now = Instant.now();
+    return index.page(search, after, limit).thenCompose(page -> {
+      List<CompletableFuture<TenantState>> states = new ArrayList<>(page.ids().size());
+      for (String id : page.ids()) {
+        // A tenant that cannot be read now is left out of this page rather than failing it.
+        states.add(ask(id, TenantCommand.Get::new).toCompletableFuture()
+            .exceptionally(e -> TenantState.EMPTY));
+      }
+      return CompletableFuture.allOf(states.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+        List<AdminJson.TenantSummary> data = new ArrayList<>(states.size());
+        for (CompletableFuture<TenantState> st : states) {
+          TenantState s = st.join();
+          if (s.exists()) {
+            data.add(AdminJson.TenantSummary.of(s, now));
+          }
+        }
+        String next = page.hasMore() ? page.ids().get(page.ids().size() - 1) : null;
+        return json(200, new AdminJson.TenantPage("list", data, page.total(), page.hasMore(), next));
+      });
+    });
+  }
+
+  /** {@code GET /admin/v1/tenants/{id}/usage/history}: usage per minute up to the current minute. */
+  private CompletionStage<HttpResponse> history(String id) {
+    if (!ApiKeys.TENANT_ID.matcher(id).matches()) {
+      return done(OpenAiError.notFound("No such tenant."));
+    }
+    long minute = Windows.id(WindowKind.MINUTE, Instant.now());
+    return sharding.entityRefFor(TenantEntity.ENTITY_KEY, id)
+        .<TenantCommand.HistoryReply>askWithStatus(r -> new TenantCommand.GetHistory(minute, r), settings.askTimeout())
+        .thenApply(h -> json(200, AdminJson.UsageHistory.of(id, h.firstMinute(), h.minutes())))
+        .exceptionally(this::failure);
   }
 
   private CompletionStage<HttpResponse> patchTenant(String id, byte[] body) {
