@@ -22,6 +22,8 @@ import io.sluice.node.surface.HttpFront;
 import io.sluice.node.surface.openai.OpenAiSurface;
 import io.sluice.node.surface.anthropic.AnthropicSurface;
 import io.sluice.node.provider.anthropic.AnthropicAdapter;
+import io.sluice.node.provider.azure.AzureAdapter;
+import io.sluice.node.provider.azure.EntraTokens;
 import io.sluice.node.api.RequestScan;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -125,7 +127,11 @@ public final class Main {
   public static java.util.concurrent.CompletionStage<ServerBinding> init(ActorSystem<?> system, NodeSettings settings) {
     Config config = system.settings().config();
     ModelCatalog catalog = ModelCatalog.from(config);
-    Map<String, ProviderAdapter> adapters = Map.of("openai", new OpenAiAdapter(), "anthropic", new AnthropicAdapter());
+    EntraTokens entra = EntraTokens.start(
+        catalog.models().values().stream().flatMap(m -> m.deployments().stream()).toList());
+    system.getWhenTerminated().thenRun(entra::close);
+    Map<String, ProviderAdapter> adapters = Map.of("openai", new OpenAiAdapter(), "anthropic", new AnthropicAdapter(),
+        "azure", new AzureAdapter(entra));
     for (ModelCatalog.Model m : catalog.models().values()) {
       for (Deployment d : m.deployments()) {
         if (!adapters.containsKey(d.provider())) {
