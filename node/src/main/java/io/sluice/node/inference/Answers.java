@@ -49,7 +49,7 @@ final class Answers {
     this.deadline = deadline;
   }
 
-  CompletionStage<Outcome> read(Attempts.Exchange ex, Attempt a, ProviderAdapter adapter, AttemptHandle handle,
+  CompletionStage<Outcome> read(Exchange ex, Attempt a, ProviderAdapter adapter, AttemptHandle handle,
       HttpResponse response, long headAt) {
     boolean passthrough = adapter.protocol() == ex.call.body().protocol();
     HttpEntity entity = response.entity();
@@ -84,7 +84,7 @@ final class Answers {
         });
   }
 
-  private Outcome stream(Attempts.Exchange ex, Deployment d, ProviderAdapter adapter, AttemptHandle handle,
+  private Outcome stream(Exchange ex, Deployment d, ProviderAdapter adapter, AttemptHandle handle,
       HttpResponse response, long headAt, boolean passthrough) {
     Source<ByteString, NotUsed> bytes = response.entity().getDataBytes()
         .mapMaterializedValue(m -> NotUsed.getInstance())
@@ -147,12 +147,12 @@ final class Answers {
   private static final class Ending implements Runnable {
     final AtomicBoolean ended = new AtomicBoolean();
     final AtomicReference<Cancellable> fallback = new AtomicReference<>();
-    private final Attempts.Exchange ex;
+    private final Exchange ex;
     private final AttemptHandle handle;
     volatile java.util.function.Supplier<Usage> usage = () -> null;
     volatile java.util.function.LongSupplier contentEvents = () -> 0;
 
-    Ending(Attempts.Exchange ex, AttemptHandle handle) {
+    Ending(Exchange ex, AttemptHandle handle) {
       this.ex = ex;
       this.handle = handle;
     }

@@ -17,7 +17,6 @@ import io.sluice.node.util.Stages;
 import io.sluice.persistence.CircuitState;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -269,49 +268,5 @@ final class Attempts {
       t = t.getCause();
     }
     return t;
-  }
-
-  /** The per-request state of the loop; its steps run one after another, never at once. */
-  static final class Exchange {
-    final Gate.Admitted admitted;
-    final Call call;
-    final Controls controls;
-    final long startNanos;
-    final List<String> failures = new ArrayList<>(3);
-    AttemptPlan plan;
-    AttemptHandle handle;
-    int attempts;
-    long upstreamNanos;
-    long waitedNanos;
-    ErrorClass lastError;
-    UpstreamError lastUpstream;
-    Optional<Duration> lastRetryAfter = Optional.empty();
-
-    Exchange(Gate.Admitted admitted, Call call, Controls controls, long startNanos) {
-      this.admitted = admitted;
-      this.call = call;
-      this.controls = controls;
-      this.startNanos = startNanos;
-    }
-
-    io.sluice.node.admission.Ticket ticket() {
-      return admitted.ticket();
-    }
-
-    Duration remaining(long now) {
-      return Duration.ofNanos(controls.deadlineNanos() - now);
-    }
-
-    Outcome.Timing timing() {
-      return new Outcome.Timing(startNanos, upstreamNanos, waitedNanos);
-    }
-
-    /** The request ended without a usable outcome: settle it as nothing generated, release the attempt. */
-    void abandon() {
-      admitted.ticket().finish(Settlement.NOTHING_GENERATED);
-      if (handle != null) {
-        handle.close();
-      }
-    }
   }
 }

@@ -66,7 +66,7 @@ public final class InferencePipeline {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return admitted.thenCompose(a -> attempts.run(new Attempts.Exchange(a, call, controls, startNanos)));
+    return admitted.thenCompose(a -> attempts.run(new Exchange(a, call, controls, startNanos)));
   }
 
   /**
