@@ -72,6 +72,7 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
     return switch (op) {
       case CHAT -> "messages";
       case EMBEDDINGS -> "input";
+      case COMPLETIONS -> "prompt";
     };
   }
 
@@ -296,7 +297,7 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
   private static void checkRequired(Operation op, JsonToken v) throws InvalidRequest {
     boolean ok = switch (op) {
       case CHAT -> v == JsonToken.START_ARRAY;
-      case EMBEDDINGS -> v == JsonToken.START_ARRAY || v == JsonToken.VALUE_STRING;
+      case EMBEDDINGS, COMPLETIONS -> v == JsonToken.START_ARRAY || v == JsonToken.VALUE_STRING;
     };
     if (!ok) {
       String expected = op == Operation.CHAT ? "an array" : "a string or an array";

@@ -70,7 +70,7 @@ public final class Gate {
     }
     Pricing price = pricing.get(model.name());
     long prompt = body.promptTokens();
-    long completion = body.operation() == Operation.CHAT
+    long completion = body.operation() != Operation.EMBEDDINGS
         ? (body.maxTokens() >= 0 ? body.maxTokens() : quota.defaultCompletionEstimate()) : 0;
     Demand demand = new Demand(prompt, completion, price.costNanos(prompt, completion));
     return admission.admit(view, demand).thenApply(ticket -> new Admitted(view, model, price, ticket));

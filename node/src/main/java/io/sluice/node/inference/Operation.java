@@ -8,5 +8,7 @@ public enum Operation {
   /** Generate a reply to a conversation (OpenAI chat completions, Anthropic messages). */
   CHAT,
   /** Embed text (OpenAI embeddings). */
-  EMBEDDINGS
+  EMBEDDINGS,
+  /** Continue a prompt (OpenAI's legacy completions); only OpenAI-compatible deployments serve it. */
+  COMPLETIONS
 }

@@ -355,4 +355,29 @@ class RequestScanTest {
     byte[] out = RequestScan.scan(in, Operation.CHAT).withModel(in, "\u0000\u001f\"\\");
     assertEquals("\u0000\u001f\"\\", JSON.readTree(out).get("model").asText());
   }
+
+  // ---------------------------------------------------------------- legacy completions
+
+  @ParameterizedTest
+  @ValueSource(strings = {"\"prompt\":\"Say hi\"", "\"prompt\":[\"a\",\"b\"]", "\"prompt\":[1,2,3]"})
+  void scan_completionsPromptStringOrArray_accepted(String prompt) throws Exception {
+    RequestScan s = RequestScan.scan(utf8("{\"model\":\"gpt-3.5-turbo-instruct\"," + prompt + ",\"max_tokens\":7}"),
+        Operation.COMPLETIONS);
+    assertEquals("gpt-3.5-turbo-instruct", s.model());
+    assertEquals(7, s.maxTokens());
+  }
+
+  @ParameterizedTest(name = "[{index}] {0}")
+  @ValueSource(strings = {"{\"model\":\"m\",\"prompt\":42}", "{\"model\":\"m\",\"prompt\":{}}", "{\"model\":\"m\"}",
+      "{\"model\":\"m\"," + MESSAGES + "}"})
+  void scan_completionsWithoutPromptOrOfWrongType_invalidRequestOnPrompt(String body) {
+    InvalidRequest e = assertThrows(InvalidRequest.class, () -> RequestScan.scan(utf8(body), Operation.COMPLETIONS));
+    assertInvalid(e, "prompt");
+  }
+
+  @Test
+  void countPrompt_completions_countsThePromptText() {
+    byte[] body = utf8("{\"model\":\"m\",\"prompt\":\"one two three\"}");
+    assertEquals(3, RequestScan.countPrompt(body, Operation.COMPLETIONS, text -> text.split(" ").length));
+  }
 }

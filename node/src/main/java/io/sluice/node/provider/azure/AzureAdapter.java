@@ -61,6 +61,7 @@ public final class AzureAdapter implements ProviderAdapter {
     String path = switch (op) {
       case CHAT -> "chat/completions";
       case EMBEDDINGS -> "embeddings";
+      case COMPLETIONS -> "completions";
     };
     String version = d.option("api-version", DEFAULT_API_VERSION);
     if (version.equals("v1")) {

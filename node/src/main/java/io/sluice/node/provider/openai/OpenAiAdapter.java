@@ -93,6 +93,7 @@ public final class OpenAiAdapter implements ProviderAdapter {
     String path = switch (operation) {
       case CHAT -> "chat/completions";
       case EMBEDDINGS -> "embeddings";
+      case COMPLETIONS -> "completions";
     };
     return HttpRequest.create(d.baseUrl() + "/" + path).withMethod(HttpMethods.POST).withHeaders(headers);
   }

@@ -45,7 +45,7 @@ final class OpenAiBody implements ClientBody {
 
   @Override
   public boolean stream() {
-    return scan.stream() && op == Operation.CHAT;
+    return scan.stream() && op != Operation.EMBEDDINGS;
   }
 
   @Override
@@ -75,7 +75,9 @@ final class OpenAiBody implements ClientBody {
   @Override
   public ChatRequest chat() throws InvalidChat {
     if (op != Operation.CHAT) {
-      throw new InvalidChat("Only chat requests can be translated for this model's deployment.", null);
+      throw new InvalidChat("The model '" + scan.model() + "' is served by a deployment that is not OpenAI-compatible,"
+          + " which serves only chat: " + (op == Operation.COMPLETIONS ? "/v1/completions" : "/v1/embeddings")
+          + " cannot be translated for it.", "model");
     }
     if (chat == null) {
       chat = OpenAiChatCodec.decodeRequest(bytes);

@@ -38,7 +38,8 @@ import org.apache.pekko.http.scaladsl.model.Uri;
 import org.apache.pekko.util.ByteString;
 
 /**
- * The OpenAI API: {@code POST /v1/chat/completions}, {@code POST /v1/embeddings} and
+ * The OpenAI API: {@code POST /v1/chat/completions}, {@code POST /v1/embeddings}, the legacy
+ * {@code POST /v1/completions} (passed through to OpenAI-compatible deployments only) and
  * {@code GET /v1/models}, with OpenAI's bearer auth and error envelope. It scans and renders;
  * {@link HttpFront} and the pipeline do the rest.
  */
@@ -46,6 +47,7 @@ public final class OpenAiSurface implements Dialect {
   private static final JsonFactory JSON = new JsonFactory();
   private static final Uri.Path CHAT = uriPath("/v1/chat/completions");
   private static final Uri.Path EMBEDDINGS = uriPath("/v1/embeddings");
+  private static final Uri.Path COMPLETIONS = uriPath("/v1/completions");
 
   private final HttpFront front;
   private final InferencePipeline pipeline;
@@ -73,6 +75,9 @@ public final class OpenAiSurface implements Dialect {
     if (p.equals(EMBEDDINGS)) {
       return front.infer(request, this, Operation.EMBEDDINGS);
     }
+    if (p.equals(COMPLETIONS)) {
+      return front.infer(request, this, Operation.COMPLETIONS);
+    }
     return null;
   }
 
@@ -82,6 +87,8 @@ public final class OpenAiSurface implements Dialect {
             () -> post(() -> extractRequest(r -> completeWithFuture(front.infer(r, this, Operation.CHAT))))),
         path("embeddings",
             () -> post(() -> extractRequest(r -> completeWithFuture(front.infer(r, this, Operation.EMBEDDINGS))))),
+        path("completions",
+            () -> post(() -> extractRequest(r -> completeWithFuture(front.infer(r, this, Operation.COMPLETIONS))))),
         path("models", () -> get(() -> extractRequest(r -> completeWithFuture(models(r)))))));
   }
 
