@@ -116,12 +116,17 @@ class ImageIT {
   /**
    * Unpacks the layers and starts the image's entrypoint as the image's user in a chroot with its
    * environment, a mounted sluice.conf and a private /proc: what a container runtime does, without
-   * one. Needs root (chroot, mount), so it is skipped for other users.
+   * one. Needs root that may create namespaces (chroot, mount), so it is skipped elsewhere.
    */
   @Test
   void entrypoint_asImageUserWithMountedConfig_servesHealth() throws Exception {
     Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "chroot needs root");
     Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/unshare")) && Files.isExecutable(Path.of("/usr/sbin/chroot")));
+    // Root in an unprivileged container may not create namespaces: then there is nothing to run in.
+    Process probe = new ProcessBuilder("/usr/bin/unshare", "--mount", "--pid", "--fork", "/bin/true")
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    Assumptions.assumeTrue(probe.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) && probe.exitValue() == 0,
+        "unshare --mount --pid is not permitted here");
     Path dir = Repo.scratch("image");
     Path rootfs = dir.resolve("rootfs");
     for (String layer : layers) {
