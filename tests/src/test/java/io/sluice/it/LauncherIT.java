@@ -87,11 +87,34 @@ class LauncherIT {
       // SLUICE_ADMIN_KEY reached the node: the admin API takes it.
       assertEquals(200, Api.admin(path -> url + path, "GET", "/admin/v1/cluster", null).statusCode());
 
+      assertFalse(MockUpstream.read(node.log).contains("started without heap or GC flags"), "tuned: no warning");
+
       // SIGTERM to the pid reaches the JVM itself, which runs coordinated shutdown in its shutdown
       // hook and exits with 128 + 15.
       node.terminate();
       assertTrue(node.awaitExit(Duration.ofSeconds(40)), "node exited on SIGTERM");
       assertEquals(143, node.exitCode(), MockUpstream.read(node.log));
+    }
+  }
+
+  @org.junit.jupiter.api.Test
+  void plainJavaJar_noFlags_runsAndLogsWhatItLoses() throws Exception {
+    Path dir = Repo.scratch("plain-jar");
+    int port = Repo.freePort();
+    Map<String, String> env = Map.of("SLUICE_HTTP_PORT", String.valueOf(port), "SLUICE_HTTP_HOST", "127.0.0.1",
+        "SLUICE_DATA_DIR", dir.resolve("data").toString());
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    try (ManagedProcess node = new ManagedProcess(List.of(java, "-jar", Repo.nodeJar().toString()), env,
+        dir.resolve("node.log"))) {
+      await("node ready on " + port).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+          .until(() -> {
+            if (!node.alive()) {
+              throw new IllegalStateException("node exited: " + MockUpstream.read(node.log));
+            }
+            return Api.status("GET", "http://127.0.0.1:" + port + "/health/ready") == 200;
+          });
+      String log = MockUpstream.read(node.log);
+      assertTrue(log.contains("started without heap or GC flags") && log.contains("ops/sluice"), log);
     }
   }
 
