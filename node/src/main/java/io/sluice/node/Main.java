@@ -113,6 +113,8 @@ public final class Main {
       System.exit(2);
       return;
     }
+    JvmFlags.untunedWarning(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments(),
+        Runtime.getRuntime().maxMemory()).ifPresent(LOG::warn);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "sluice", config);
     try {
       init(system, NodeSettings.from(config)).toCompletableFuture().get(60, TimeUnit.SECONDS);
