@@ -1,9 +1,10 @@
 package io.sluice.node.admission;
 
+import io.sluice.node.inference.TokenCounter;
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
-import io.sluice.node.api.RequestScan;
+import io.sluice.node.surface.openai.RequestScan;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -48,7 +49,7 @@ public final class TokenEstimator {
    * The counter for {@code encoding} ({@code o200k} or {@code cl100k}). An encoding's ranks take
    * tens of MB of heap, so {@code cl100k} is loaded only when first asked for.
    */
-  public RequestScan.TokenCounter counter(String encoding) {
+  public TokenCounter counter(String encoding) {
     if ("cl100k".equals(encoding)) {
       com.knuddels.jtokkit.api.Encoding cl100k = registry.getEncoding(EncodingType.CL100K_BASE);
       return text -> countSliced(cl100k, text);

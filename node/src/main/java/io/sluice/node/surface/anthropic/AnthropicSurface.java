@@ -1,8 +1,9 @@
 package io.sluice.node.surface.anthropic;
 
+import io.sluice.node.inference.TokenCounter;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.sluice.node.api.RequestScan;
+import io.sluice.node.surface.openai.RequestScan;
 import io.sluice.node.auth.ApiKeys;
 import io.sluice.node.http.Responses;
 import io.sluice.node.inference.ClientBody;
@@ -45,9 +46,9 @@ public final class AnthropicSurface implements Dialect {
 
   private final HttpFront front;
   private final InferencePipeline pipeline;
-  private final RequestScan.TokenCounter tokens;
+  private final TokenCounter tokens;
 
-  public AnthropicSurface(HttpFront front, InferencePipeline pipeline, RequestScan.TokenCounter tokens) {
+  public AnthropicSurface(HttpFront front, InferencePipeline pipeline, TokenCounter tokens) {
     this.front = front;
     this.pipeline = pipeline;
     this.tokens = tokens;

@@ -1,5 +1,6 @@
 package io.sluice.node.surface.openai;
 
+import io.sluice.node.inference.TokenCounter;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
@@ -12,7 +13,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.sluice.node.api.OpenAiError;
-import io.sluice.node.api.RequestScan;
+import io.sluice.node.surface.openai.RequestScan;
 import io.sluice.node.auth.ApiKeys;
 import io.sluice.node.http.Responses;
 import io.sluice.node.inference.ClientBody;
@@ -51,9 +52,9 @@ public final class OpenAiSurface implements Dialect {
 
   private final HttpFront front;
   private final InferencePipeline pipeline;
-  private final RequestScan.TokenCounter tokens;
+  private final TokenCounter tokens;
 
-  public OpenAiSurface(HttpFront front, InferencePipeline pipeline, RequestScan.TokenCounter tokens) {
+  public OpenAiSurface(HttpFront front, InferencePipeline pipeline, TokenCounter tokens) {
     this.front = front;
     this.pipeline = pipeline;
     this.tokens = tokens;
