@@ -28,6 +28,8 @@ import org.apache.pekko.http.javadsl.model.RequestEntity;
 import org.apache.pekko.http.scaladsl.model.EntityStreamException;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 import org.apache.pekko.japi.pf.PFBuilder;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
@@ -79,8 +81,13 @@ public final class HttpServer {
       }
       return answer.exceptionally(e -> failure(settings, Responses.unwrap(e)));
     };
+    // One flow per connection: the head timeout, then the handler, one request at a time (as
+    // bind(handler) does with the default pipelining limit of 1, which the timeout relies on).
+    Flow<HttpRequest, HttpResponse, NotUsed> perConnection = Flow.<HttpRequest>create()
+        .via(new RequestHeadTimeout(settings.requestHeadTimeout()))
+        .mapAsync(1, handler::apply);
     CompletionStage<ServerBinding> binding =
-        Http.get(system).newServerAt(settings.httpHost(), settings.httpPort()).bind(handler);
+        Http.get(system).newServerAt(settings.httpHost(), settings.httpPort()).bindFlow(perConnection);
     return binding.thenApply(b -> b.addToCoordinatedShutdown(drain, system));
   }
 
