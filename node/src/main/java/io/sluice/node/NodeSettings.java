@@ -24,7 +24,8 @@ public record NodeSettings(
     Duration keyCacheTtl,
     long keyCacheMaxTenants,
     Duration unreadyDelay,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    Duration requestHeadTimeout) {
 
   public static NodeSettings from(Config config) {
     Config http = config.getConfig("sluice.http");
@@ -44,7 +45,8 @@ public record NodeSettings(
         auth.getDuration("cache-ttl"),
         auth.getLong("cache-max-tenants"),
         node.getDuration("shutdown.unready-delay"),
-        node.getDuration("shutdown.drain-timeout"));
+        node.getDuration("shutdown.drain-timeout"),
+        http.getDuration("request-head-timeout"));
   }
 
   @Override

@@ -277,6 +277,13 @@ public final class AdminRoutes {
     if (Responses.tooLarge(cause)) {
       return Responses.error(OpenAiError.tooLarge(settings.maxRequestBodyBytes()));
     }
+    if (cause instanceof InferenceRoutes.Rejected r) {
+      return Responses.error(r.error); // a body's framing, refused as on the inference path
+    }
+    OpenAiError framing = Responses.framingError(cause);
+    if (framing != null) {
+      return Responses.error(framing);
+    }
     if (cause instanceof java.util.concurrent.TimeoutException) {
       return Responses.error(new OpenAiError(503, "The tenant store did not answer in time; retry shortly.",
           "server_error", null, "tenant_store_unavailable"));
