@@ -27,6 +27,7 @@ import io.sluice.node.provider.azure.AzureAdapter;
 import io.sluice.node.provider.azure.EntraTokens;
 import io.sluice.node.surface.openai.RequestScan;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import io.sluice.node.provider.ProviderAdapter;
 import io.sluice.node.provider.UpstreamClient;
@@ -211,7 +212,9 @@ public final class Main {
         new InferencePipeline.Runtime(system.classicSystem().scheduler(), system.executionContext(), materializer,
             System::nanoTime));
     HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer);
-    TokenCounter tokens = new TokenEstimator(quota.tokenCacheEntries()).counter("o200k");
+    TokenEstimator estimator = new TokenEstimator(quota.tokenCacheEntries());
+    // One counter per request: each caps its request's exact counting at max-exact-prompt-chars.
+    Supplier<TokenCounter> tokens = () -> estimator.forRequest("o200k", settings.maxExactPromptChars());
     OpenAiSurface openai = new OpenAiSurface(front, pipeline, tokens);
     AnthropicSurface anthropic = new AnthropicSurface(front, pipeline, tokens);
     TenantIndexSettings listing = TenantIndexSettings.from(config);

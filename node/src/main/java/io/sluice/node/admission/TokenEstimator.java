@@ -4,7 +4,6 @@ import io.sluice.node.inference.TokenCounter;
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
-import io.sluice.node.surface.openai.RequestScan;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -65,15 +64,15 @@ public final class TokenEstimator {
    * estimate is only the reservation; the upstream's usage settles it. Not thread-safe: one
    * request's scan is sequential.
    */
-  public RequestScan.TokenCounter forRequest(String encoding, long exactChars) {
+  public TokenCounter forRequest(String encoding, long exactChars) {
     return budgeted(counter(encoding), exactChars);
   }
 
   /** Tokens per char assumed before any text of the request was counted (English is ~0.25). */
   static final double DEFAULT_TOKENS_PER_CHAR = 0.25;
 
-  static RequestScan.TokenCounter budgeted(RequestScan.TokenCounter exact, long exactChars) {
-    return new RequestScan.TokenCounter() {
+  static TokenCounter budgeted(TokenCounter exact, long exactChars) {
+    return new TokenCounter() {
       private long chars;
       private long tokens;
 

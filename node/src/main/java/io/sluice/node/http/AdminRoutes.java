@@ -277,8 +277,10 @@ public final class AdminRoutes {
     if (Responses.tooLarge(cause)) {
       return Responses.error(OpenAiError.tooLarge(settings.maxRequestBodyBytes()));
     }
-    if (cause instanceof InferenceRoutes.Rejected r) {
-      return Responses.error(r.error); // a body's framing, refused as on the inference path
+    if (cause instanceof io.sluice.node.inference.Refusal.Refused r) {
+      // a body's framing, refused as on the inference path
+      return Responses.error(new OpenAiError(r.refusal().status(), r.refusal().message(), "invalid_request_error",
+          r.refusal().param(), r.refusal().code()));
     }
     OpenAiError framing = Responses.framingError(cause);
     if (framing != null) {

@@ -7,6 +7,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
 
 import io.sluice.node.NodeSettings;
 import io.sluice.node.api.OpenAiError;
+import io.sluice.node.inference.Refusal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -126,7 +127,8 @@ public final class HttpServer {
   private static Throwable asRejection(EntityStreamException e) {
     OpenAiError framing = Responses.framingError(e);
     LOG.debug("request body framing: {}", framing.message());
-    return new InferenceRoutes.Rejected(framing);
+    return new Refusal(Refusal.Kind.INVALID_REQUEST, 400, framing.message(), framing.code(), null, null, 0,
+        java.util.List.of()).toException();
   }
 
   private static HttpResponse tooLarge(NodeSettings settings) {

@@ -31,6 +31,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -52,9 +53,9 @@ public final class OpenAiSurface implements Dialect {
 
   private final HttpFront front;
   private final InferencePipeline pipeline;
-  private final TokenCounter tokens;
+  private final Supplier<TokenCounter> tokens;
 
-  public OpenAiSurface(HttpFront front, InferencePipeline pipeline, TokenCounter tokens) {
+  public OpenAiSurface(HttpFront front, InferencePipeline pipeline, Supplier<TokenCounter> tokens) {
     this.front = front;
     this.pipeline = pipeline;
     this.tokens = tokens;
@@ -130,7 +131,7 @@ public final class OpenAiSurface implements Dialect {
   @Override
   public ClientBody scan(byte[] body, Operation op) {
     try {
-      return new OpenAiBody(body, op, RequestScan.scan(body, op, RequestScan.NO_COUNT), tokens);
+      return new OpenAiBody(body, op, RequestScan.scan(body, op, RequestScan.NO_COUNT), tokens.get());
     } catch (RequestScan.InvalidRequest e) {
       throw Refusal.invalid(e.getMessage(), e.param()).toException();
     }
