@@ -69,7 +69,7 @@ class TokenEstimatorTest {
   @Test
   void budgeted_requestBeyondItsBudget_exactCounterSeesAtMostTheBudget() {
     long[] seen = {0};
-    io.sluice.node.api.RequestScan.TokenCounter recording = text -> {
+    io.sluice.node.inference.TokenCounter recording = text -> {
       seen[0] += text.length();
       return ESTIMATOR.countO200k(text);
     };
