@@ -178,6 +178,108 @@ class ConformanceIT {
     HttpResponse<String> raw = client.raw(new SdkClient.Ask(p.model()));
     assertEquals(200, raw.statusCode(), raw.body());
     assertEquals(p.deployment(), raw.headers().firstValue("x-sluice-deployment").orElse(null));
+    assertTrue(raw.headers().map().keySet().stream().noneMatch(h -> h.toLowerCase().startsWith("anthropic-ratelimit")),
+        "the upstream's rate-limit headers feed health, not the client: " + raw.headers().map());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("pairs")
+  void streamFraming_textAndToolStreams_followTheSurfacesWireRules(Pair p) {
+    mock.configure("{\"mock\":{\"tokens\":3}}");
+    SdkClient c = client(p);
+    for (SdkClient.Ask ask : List.of(new SdkClient.Ask(p.model()).stream(),
+        new SdkClient.Ask(p.model()).stream().tools(SdkClient.ToolChoice.NAMED, "get_time"))) {
+      HttpResponse<String> raw = c.raw(ask);
+      assertEquals(200, raw.statusCode(), raw.body());
+      assertTrue(raw.headers().firstValue("content-type").orElse("").startsWith("text/event-stream"));
+      boolean tool = ask.toolChoice != null;
+      if (p.surface() == SdkClient.Surface.OPENAI) {
+        assertOpenAiFraming(raw.body(), tool);
+      } else {
+        assertAnthropicFraming(raw.body(), tool);
+      }
+    }
+  }
+
+  /** OpenAI: data-only events ending in [DONE]; one finish_reason; the usage chunk (no choices) just before [DONE]. */
+  private static void assertOpenAiFraming(String body, boolean tool) {
+    List<String> events = new java.util.ArrayList<>();
+    for (String e : body.split("\n\n")) {
+      if (!e.isBlank()) {
+        assertTrue(e.startsWith("data: "), "not a data event: " + e);
+        events.add(e.substring(6));
+      }
+    }
+    assertEquals("[DONE]", events.get(events.size() - 1), body);
+    JsonNode usage = Api.json(events.get(events.size() - 2));
+    assertEquals(0, usage.get("choices").size(), "the usage chunk has no choices: " + usage);
+    assertTrue(usage.at("/usage/prompt_tokens").asLong() > 0, usage.toString());
+    List<JsonNode> chunks = events.subList(0, events.size() - 2).stream().map(Api::json).toList();
+    List<String> finishes = chunks.stream().map(ch -> ch.at("/choices/0/finish_reason"))
+        .filter(f -> !f.isMissingNode() && !f.isNull()).map(JsonNode::asText).toList();
+    assertEquals(List.of(tool ? "tool_calls" : "stop"), finishes, body);
+    JsonNode last = chunks.get(chunks.size() - 1).at("/choices/0");
+    assertEquals(tool ? "tool_calls" : "stop", last.get("finish_reason").asText(), "the finish comes last: " + body);
+    assertEquals("assistant", chunks.get(0).at("/choices/0/delta/role").asText(), body);
+    String id = chunks.get(0).get("id").asText();
+    assertTrue(chunks.stream().allMatch(ch -> ch.get("id").asText().equals(id)), "one id per stream: " + body);
+    if (tool) {
+      assertEquals("get_time", chunks.stream().map(ch -> ch.at("/choices/0/delta/tool_calls/0/function/name"))
+          .filter(JsonNode::isTextual).findFirst().orElseThrow().asText(), body);
+    }
+  }
+
+  /**
+   * Anthropic: message_start first and message_stop last; every block opened, then its deltas, then
+   * closed; one message_delta, with the stop reason and the usage, after the last block.
+   */
+  private static void assertAnthropicFraming(String body, boolean tool) {
+    List<String> names = new java.util.ArrayList<>();
+    List<JsonNode> data = new java.util.ArrayList<>();
+    for (String e : body.split("\n\n")) {
+      if (e.isBlank()) continue;
+      String[] lines = e.split("\n", 2);
+      assertTrue(lines[0].startsWith("event: ") && lines.length == 2 && lines[1].startsWith("data: "), e);
+      names.add(lines[0].substring(7));
+      data.add(Api.json(lines[1].substring(6)));
+      assertEquals(names.get(names.size() - 1), data.get(data.size() - 1).get("type").asText(), e);
+    }
+    assertEquals("message_start", names.get(0), body);
+    assertEquals("message_stop", names.get(names.size() - 1), body);
+    assertEquals(1, names.stream().filter("message_delta"::equals).count(), body);
+    int delta = names.indexOf("message_delta");
+    assertEquals(names.size() - 2, delta, "message_delta comes after every block: " + body);
+    Integer open = null;
+    int blocks = 0;
+    for (int i = 1; i < delta; i++) {
+      JsonNode d = data.get(i);
+      switch (names.get(i)) {
+        case "content_block_start" -> {
+          assertEquals(null, open, "a block opened inside another: " + body);
+          open = d.get("index").asInt();
+          assertEquals(blocks++, open, "blocks are numbered from 0: " + body);
+        }
+        case "content_block_delta" -> assertEquals(open, (Integer) d.get("index").asInt(), body);
+        case "content_block_stop" -> {
+          assertEquals(open, (Integer) d.get("index").asInt(), body);
+          open = null;
+        }
+        case "ping" -> { }
+        default -> throw new AssertionError("unexpected " + names.get(i) + " in " + body);
+      }
+    }
+    assertEquals(null, open, "every block is closed: " + body);
+    JsonNode md = data.get(delta);
+    assertEquals(tool ? "tool_use" : "end_turn", md.at("/delta/stop_reason").asText(), body);
+    assertTrue(md.at("/usage/output_tokens").asLong() > 0, body);
+    // An OpenAI upstream tells the prompt's size only at the end: message_delta then carries the input.
+    JsonNode input = md.at("/usage/input_tokens").isMissingNode() ? data.get(0).at("/message/usage/input_tokens")
+        : md.at("/usage/input_tokens");
+    assertTrue(input.asLong() > 0, body);
+    if (tool) {
+      assertTrue(data.stream().anyMatch(d -> d.at("/content_block/type").asText().equals("tool_use")
+          && d.at("/content_block/name").asText().equals("get_time")), body);
+    }
   }
 
   @ParameterizedTest(name = "{0}")
@@ -459,16 +561,21 @@ class ConformanceIT {
     assertEquals(2, f.contentEvents(), "the deltas before the cut reached the client");
     if (p.surface() == SdkClient.Surface.ANTHROPIC) {
       assertEquals("api_error", f.type(), f.toString());
+    } else {
+      assertTrue(f.type() != null && !f.type().isEmpty(), "the error event has a type: " + f);
     }
+    await("usage settled").atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      JsonNode day = usage(tenant).at("/windows/day");
+      assertEquals(1, day.at("/requests/used").asLong(), day.toString());
+      assertTrue(day.at("/completion_tokens/used").asLong() >= 2, "the delivered deltas are charged: " + day);
+    });
     if (p.anthropicUpstream()) {
       // Anthropic's own mid-stream error event is passed on as the surface's error event.
       mock.configure("{\"mock\":{\"tokens\":5,\"error_after_tokens\":3,\"error_type\":\"overloaded_error\"}}");
       SdkClient.StreamFailure e = client.failStreaming(new SdkClient.Ask(p.model()).stream());
       assertEquals("SseException", e.exception().getClass().getSimpleName(), e.toString());
       assertEquals(3, e.contentEvents());
-      if (p.surface() == SdkClient.Surface.ANTHROPIC) {
-        assertEquals("overloaded_error", e.type(), e.toString());
-      }
+      assertEquals("overloaded_error", e.type(), "the upstream's error type is kept: " + e);
     }
   }
 

@@ -166,7 +166,10 @@ abstract class SdkClient implements AutoCloseable {
   /** Reads {@code deltas} content deltas of a stream, then closes it; returns the deltas read. */
   abstract int readThenCancel(Ask ask, int deltas);
 
-  /** The same request as raw HTTP, to see the gateway's headers and exact bodies. */
+  /**
+   * The request as raw HTTP (the user message, and of the Ask only stream and a NAMED tool), to see
+   * the gateway's headers and exact bodies and stream framing.
+   */
   abstract HttpResponse<String> raw(Ask ask);
 
   @Override
@@ -317,9 +320,18 @@ abstract class SdkClient implements AutoCloseable {
 
     @Override
     HttpResponse<String> raw(Ask ask) {
-      String body = "{\"model\":\"" + ask.model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"" + USER_TEXT
-          + "\"}]}";
-      return Api.send("POST", base + "/v1/chat/completions", Map.of("Authorization", "Bearer " + key), body);
+      StringBuilder body = new StringBuilder("{\"model\":\"").append(ask.model)
+          .append("\",\"messages\":[{\"role\":\"user\",\"content\":\"").append(USER_TEXT).append("\"}]");
+      if (ask.stream) {
+        body.append(",\"stream\":true,\"stream_options\":{\"include_usage\":true}");
+      }
+      if (ask.toolChoice == ToolChoice.NAMED) {
+        body.append(",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"").append(ask.toolName)
+            .append("\",\"parameters\":").append(timeSchema()).append("}}],\"tool_choice\":{\"type\":\"function\",")
+            .append("\"function\":{\"name\":\"").append(ask.toolName).append("\"}}");
+      }
+      return Api.send("POST", base + "/v1/chat/completions", Map.of("Authorization", "Bearer " + key),
+          body.append('}').toString());
     }
 
     @Override
@@ -468,9 +480,19 @@ abstract class SdkClient implements AutoCloseable {
 
     @Override
     HttpResponse<String> raw(Ask ask) {
-      String body = "{\"model\":\"" + ask.model + "\",\"max_tokens\":" + DEFAULT_MAX_TOKENS
-          + ",\"messages\":[{\"role\":\"user\",\"content\":\"" + USER_TEXT + "\"}]}";
-      return Api.send("POST", base + "/v1/messages", Map.of("x-api-key", key, "anthropic-version", "2023-06-01"), body);
+      StringBuilder body = new StringBuilder("{\"model\":\"").append(ask.model).append("\",\"max_tokens\":")
+          .append(DEFAULT_MAX_TOKENS).append(",\"messages\":[{\"role\":\"user\",\"content\":\"").append(USER_TEXT)
+          .append("\"}]");
+      if (ask.stream) {
+        body.append(",\"stream\":true");
+      }
+      if (ask.toolChoice == ToolChoice.NAMED) {
+        body.append(",\"tools\":[{\"name\":\"").append(ask.toolName).append("\",\"input_schema\":")
+            .append(timeSchema()).append("}],\"tool_choice\":{\"type\":\"tool\",\"name\":\"").append(ask.toolName)
+            .append("\"}");
+      }
+      return Api.send("POST", base + "/v1/messages", Map.of("x-api-key", key, "anthropic-version", "2023-06-01"),
+          body.append('}').toString());
     }
 
     @Override
