@@ -199,6 +199,39 @@ class ConformanceIT {
         assertAnthropicFraming(raw.body(), tool);
       }
     }
+    if (p.surface() == SdkClient.Surface.OPENAI) {
+      // Without include_usage the client gets no usage chunk, though the gateway asks for one upstream.
+      HttpResponse<String> raw = c.raw(new SdkClient.Ask(p.model()).stream().withoutUsage());
+      assertEquals(200, raw.statusCode(), raw.body());
+      assertTrue(raw.body().endsWith("data: [DONE]\n\n"), raw.body());
+      assertFalse(raw.body().contains("\"usage\":{"), "no usage chunk unasked: " + raw.body());
+      assertFalse(raw.body().contains("\"choices\":[]"), raw.body());
+      assertEquals("tok tok tok ", c.send(new SdkClient.Ask(p.model()).stream().withoutUsage()).text());
+    }
+  }
+
+  static Stream<Pair> anthropicSurfacePairs() {
+    return pairs().filter(p -> p.surface() == SdkClient.Surface.ANTHROPIC);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("anthropicSurfacePairs")
+  void countTokens_anthropicSurface_upstreamsCountElseTheGatewaysEstimate(Pair p) {
+    long counted = ((SdkClient.Anthropic) client(p)).countTokens(p.model());
+
+    assertTrue(counted > 0, "counted " + counted);
+    if (p.anthropicUpstream()) {
+      JsonNode seen = mock.lastRequest();
+      assertEquals("/v1/messages/count_tokens", seen.get("path").asText(), seen.toString());
+      assertEquals(UPSTREAM_KEY, seen.get("x_api_key").asText());
+      assertNoClientKey(seen);
+      JsonNode body = Api.json(seen.get("body").asText());
+      assertEquals(p.upstreamModel(), body.get("model").asText());
+      // The mock counts (14 + 24 bytes of system and user text) / 4, + 3 for the one message.
+      assertEquals((14 + 24) / 4 + 3, counted);
+    } else {
+      assertEquals(0, mock.stats().get("requests").asInt(), "estimated without asking an OpenAI upstream");
+    }
   }
 
   /** OpenAI: data-only events ending in [DONE]; one finish_reason; the usage chunk (no choices) just before [DONE]. */

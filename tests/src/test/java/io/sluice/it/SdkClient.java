@@ -82,6 +82,8 @@ abstract class SdkClient implements AutoCloseable {
     boolean toolTurn;
     Image image;
     String beta;
+    /** OpenAI surface: a stream without stream_options.include_usage. */
+    boolean withoutUsage;
 
     Ask(String model) {
       this.model = model;
@@ -117,6 +119,11 @@ abstract class SdkClient implements AutoCloseable {
 
     Ask image(Image i) {
       image = i;
+      return this;
+    }
+
+    Ask withoutUsage() {
+      withoutUsage = true;
       return this;
     }
 
@@ -235,7 +242,7 @@ abstract class SdkClient implements AutoCloseable {
       if (ask.maxTokens != null) {
         b.maxCompletionTokens(ask.maxTokens);
       }
-      if (ask.stream) {
+      if (ask.stream && !ask.withoutUsage) {
         b.streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build());
       }
       return b.build();
@@ -323,7 +330,7 @@ abstract class SdkClient implements AutoCloseable {
       StringBuilder body = new StringBuilder("{\"model\":\"").append(ask.model)
           .append("\",\"messages\":[{\"role\":\"user\",\"content\":\"").append(USER_TEXT).append("\"}]");
       if (ask.stream) {
-        body.append(",\"stream\":true,\"stream_options\":{\"include_usage\":true}");
+        body.append(ask.withoutUsage ? ",\"stream\":true" : ",\"stream\":true,\"stream_options\":{\"include_usage\":true}");
       }
       if (ask.toolChoice == ToolChoice.NAMED) {
         body.append(",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"").append(ask.toolName)
@@ -431,6 +438,12 @@ abstract class SdkClient implements AutoCloseable {
       }).orElse(null);
       return new Reply(text.toString(), calls, finish, m.usage().inputTokens(), m.usage().outputTokens(),
           m.usage().cacheCreationInputTokens().orElse(0L), m.usage().cacheReadInputTokens().orElse(0L));
+    }
+
+    /** {@code POST /v1/messages/count_tokens} for the user message. */
+    long countTokens(String model) {
+      return sdk.messages().countTokens(com.anthropic.models.messages.MessageCountTokensParams.builder().model(model)
+          .system("You are terse.").addUserMessage(USER_TEXT).build()).inputTokens();
     }
 
     /** The beta Messages call ({@code POST /v1/messages?beta=true}), as Claude Code makes it. */
