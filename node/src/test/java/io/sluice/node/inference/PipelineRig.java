@@ -21,6 +21,7 @@ import io.sluice.node.provider.ProviderAdapter;
 import io.sluice.node.provider.StreamTap;
 import io.sluice.node.provider.UpstreamError;
 import io.sluice.node.provider.UpstreamFailure;
+import io.sluice.node.provider.openai.OpenAiAdapter;
 import io.sluice.node.routing.Backoff;
 import io.sluice.node.routing.Deployment;
 import io.sluice.node.routing.DeploymentStates;
@@ -77,7 +78,7 @@ import org.apache.pekko.util.ByteString;
  * One pipeline over fakes for {@link InferencePipelineTest}: a scriptable provider adapter of a
  * made-up wire protocol (JSON whole bodies, a line protocol for streams), an upstream that answers
  * from a script, a nano clock and a wall clock the test moves by hand, and a scheduler that runs
- * only when told; everything else is real (deployment states, planner, retry policy, gate and
+ * only when told; the real OpenAI adapter serves deployments of {@code provider = openai}; everything else is real (deployment states, planner, retry policy, gate and
  * admission on the test's one-node cluster).
  */
 final class PipelineRig {
@@ -131,7 +132,8 @@ final class PipelineRig {
         RoutingStrategy.WEIGHTED, new WeightedRandom(random),
         RoutingStrategy.LATENCY, new LeastLoaded(random, states::cost)));
     RetryPolicy retries = new RetryPolicy(routing, new Backoff(routing.backoff(), random));
-    Map<String, ProviderAdapter> adapters = Map.of(same.provider(), same, other.provider(), other);
+    Map<String, ProviderAdapter> adapters = Map.of(same.provider(), same, other.provider(), other, "openai",
+        new OpenAiAdapter());
     KeyDirectory directory = new KeyDirectory(id -> CompletableFuture.failedFuture(
         new IllegalStateException("the pipeline's tests do not authenticate")), Duration.ofSeconds(1), 10);
     Gate gate = new Gate(directory, catalog, admission, quota);
@@ -157,11 +159,11 @@ final class PipelineRig {
   }
 
   /** Runs one request of {@code view}'s tenant, deadline 60 s from now on the rig's clock. */
-  CompletionStage<Outcome> infer(TenantView view, FakeBody body) {
+  CompletionStage<Outcome> infer(TenantView view, ClientBody body) {
     return infer(view, body, nanos.getAsLong() + Duration.ofSeconds(60).toNanos(), null);
   }
 
-  CompletionStage<Outcome> infer(TenantView view, FakeBody body, long deadlineNanos, String pinned) {
+  CompletionStage<Outcome> infer(TenantView view, ClientBody body, long deadlineNanos, String pinned) {
     return pipeline.infer(view, new Call(body, name -> null),
         new Controls("req-" + nanos.getAsLong(), maxAttempts, deadlineNanos, pinned), nanos.getAsLong());
   }
