@@ -607,6 +607,27 @@ class InferencePipelineTest {
     assertAllBack(rig, view, "a", 1);
   }
 
+  @Test
+  void infer_rateLimitedWithRetryAfterOnTheOnlyDeployment_retriedThereAfterTheWait() {
+    PipelineRig rig = rig(2, deployment("a", "fake-same", 0, 1));
+    TenantView view = tenant();
+    rig.upstream.then(answer(json(429, "{\"message\":\"slow down\"}", RawHeader.create("Retry-After", "2"))));
+    rig.upstream.then(answer(json(200, OK_BODY)));
+
+    CompletionStage<Outcome> outcome = rig.infer(view, FakeBody.whole());
+    awaitAssert(() -> assertEquals(1, rig.upstream.sent.size()));
+    assertEquals(0, rig.state("a").limiter().inFlight(), "no slot held while waiting");
+    rig.scheduler.timePasses(FiniteDuration.create(1, TimeUnit.SECONDS));
+    assertFalse(outcome.toCompletableFuture().isDone(), "the upstream asked for 2 s");
+    assertEquals(1, rig.upstream.sent.size());
+    rig.scheduler.timePasses(FiniteDuration.create(1, TimeUnit.SECONDS));
+
+    assertEquals("a", served(outcome, Outcome.Whole.class).deployment());
+    assertEquals(2, rig.upstream.sent.size());
+    assertUsage(rig, view, 7, 3);
+    assertAllBack(rig, view, "a", 1);
+  }
+
   // ---- circuits ----
 
   static Stream<Arguments> upstreamErrors() {
