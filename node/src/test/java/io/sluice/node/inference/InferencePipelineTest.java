@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.Config;
+import io.sluice.node.surface.openai.RequestScan;
 import io.sluice.node.OneNodeCluster;
 import io.sluice.node.admission.Admission;
 import io.sluice.node.admission.AdmissionProbe;
@@ -844,56 +845,7 @@ class InferencePipelineTest {
     return source.take(n).runWith(Sink.seq(), rig.materializer);
   }
 
-  // ---- bodies in another Unicode encoding, through the real OpenAI scan and adapter ----
-
-  /** An OpenAI body as the OpenAI surface scans it, for the real adapter's passthrough. */
-  record ScannedBody(byte[] bytes, io.sluice.node.api.RequestScan scan) implements ClientBody {
-    @Override
-    public Protocol protocol() {
-      return Protocol.OPENAI;
-    }
-
-    @Override
-    public Operation operation() {
-      return Operation.CHAT;
-    }
-
-    @Override
-    public String model() {
-      return scan.model();
-    }
-
-    @Override
-    public boolean stream() {
-      return scan.stream();
-    }
-
-    @Override
-    public boolean includeUsage() {
-      return scan.includeUsage();
-    }
-
-    @Override
-    public long maxTokens() {
-      return scan.maxTokens();
-    }
-
-    @Override
-    public long promptTokens() {
-      return io.sluice.node.api.RequestScan.countPrompt(bytes, Operation.CHAT,
-          io.sluice.node.api.RequestScan.NO_COUNT);
-    }
-
-    @Override
-    public byte[] passthrough(String upstreamModel) {
-      return scan.forUpstream(bytes, upstreamModel, stream());
-    }
-
-    @Override
-    public io.sluice.node.inference.chat.ChatRequest chat() throws io.sluice.node.inference.chat.InvalidChat {
-      return io.sluice.node.provider.openai.OpenAiChatCodec.decodeRequest(bytes);
-    }
-  }
+  // ---- bodies in another Unicode encoding ----
 
   static Stream<Arguments> encodings() {
     return Stream.of("UTF-16BE", "UTF-16LE", "UTF-32BE", "UTF-32LE").flatMap(
@@ -901,34 +853,18 @@ class InferencePipelineTest {
   }
 
   /**
-   * Issue 17's leak: a body in UTF-16 or UTF-32 that the scan accepts reaches the adapter, whose
-   * rewrite of it fails. Whatever the request's answer, the deployment (one request at a time)
-   * and the tenant get their slots back, and the next request is served.
+   * Issue 17's leak, first half: a body in UTF-16 or UTF-32 is refused by the OpenAI surface's scan
+   * (a 400), so it never reaches an adapter whose rewrite would fail on it. The second half (every
+   * permit comes back when an adapter does fail) is the failure-injection test above.
    */
   @ParameterizedTest(name = "{0}, stream={1}")
   @MethodSource("encodings")
-  void infer_bodyInAnotherUnicodeEncoding_everyPermitComesBack(String encoding, boolean stream) {
-    PipelineRig rig = rig(1, deployment("a", "openai", 0, 1));
-    TenantView view = tenant();
+  void scan_bodyInAnotherUnicodeEncoding_refusedBeforeThePipeline(String encoding, boolean stream) {
     byte[] bytes = ("{\"model\":\"" + PipelineRig.MODEL + "\",\"stream\":" + stream
         + ",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}").getBytes(
             java.nio.charset.Charset.forName(encoding));
-    io.sluice.node.api.RequestScan scan;
-    try {
-      scan = io.sluice.node.api.RequestScan.scan(bytes, Operation.CHAT);
-    } catch (io.sluice.node.api.RequestScan.InvalidRequest e) {
-      return; // refused at the surface with a 400: the pipeline never sees it
-    }
-    rig.upstream.then(answer(json(200, OK_BODY)));
-
-    // Today the adapter's rewrite of the body throws (its offsets are not byte offsets), a fault the
-    // surfaces answer with 500 until they refuse such bodies; whichever way it ends, it ends.
-    await(rig.infer(view, new ScannedBody(bytes, scan)).handle((ok, failed) -> null));
-    assertAllBack(rig, view, "a", 1);
-
-    rig.upstream.script.clear();
-    rig.upstream.then(answer(json(200, OK_BODY)));
-    assertEquals("a", served(rig.infer(view, FakeBody.whole()), Outcome.Whole.class).deployment());
-    assertAllBack(rig, view, "a", 2);
+    RequestScan.InvalidRequest e = org.junit.jupiter.api.Assertions.assertThrows(RequestScan.InvalidRequest.class,
+        () -> RequestScan.scan(bytes, Operation.CHAT));
+    assertEquals("The request body is not valid UTF-8 JSON.", e.getMessage());
   }
 }
