@@ -210,7 +210,7 @@ class AttemptHandleTest {
             start.await();
             switch (which) {
               case 0 -> h.responded();
-              case 1 -> h.failed(ErrorClass.CONNECT);
+              case 1 -> h.failed(ErrorClass.CLIENT); // not a health failure: 200 rounds must not eject it
               default -> h.close();
             }
             return null;
