@@ -125,7 +125,9 @@ public final class Main {
   public static java.util.concurrent.CompletionStage<ServerBinding> init(ActorSystem<?> system, NodeSettings settings) {
     Config config = system.settings().config();
     ModelCatalog catalog = ModelCatalog.from(config);
-    Map<String, ProviderAdapter> adapters = Map.of("openai", new OpenAiAdapter(), "anthropic", new AnthropicAdapter());
+    Map<String, ProviderAdapter> adapters = Map.of("openai", new OpenAiAdapter(), "anthropic", new AnthropicAdapter(),
+        "gemini", io.sluice.node.provider.gemini.GeminiAdapter.create(
+            catalog.models().values().stream().flatMap(m -> m.deployments().stream()).toList()));
     for (ModelCatalog.Model m : catalog.models().values()) {
       for (Deployment d : m.deployments()) {
         if (!adapters.containsKey(d.provider())) {
