@@ -40,6 +40,8 @@ final class GeminiStreamDecoder implements StreamDecoder {
   private boolean calls;
   private int nextTool;
   private Usage usage;
+  /** The body has ended: an event still held was cut off unless it parses whole. */
+  private boolean ending;
 
   GeminiStreamDecoder(Supplier<String> ids) {
     this.ids = ids;
@@ -64,6 +66,7 @@ final class GeminiStreamDecoder implements StreamDecoder {
 
   @Override
   public List<ChatEvent> end() {
+    ending = true;
     List<ChatEvent> out = new ArrayList<>(2);
     if (!pending.isEmpty()) {
       ByteString rest = pending;
@@ -113,7 +116,8 @@ final class GeminiStreamDecoder implements StreamDecoder {
     }
     if (d == null || !d.isObject()) {
       failed = true;
-      out.add(new ChatEvent.Failed("api_error", "The upstream sent a stream event that is not valid JSON."));
+      out.add(new ChatEvent.Failed("api_error", ending ? "The upstream's stream was cut off in the middle of an event."
+          : "The upstream sent a stream event that is not valid JSON."));
       return;
     }
     if (d.path("error").isObject()) {
