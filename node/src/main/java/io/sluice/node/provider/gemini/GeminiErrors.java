@@ -31,8 +31,8 @@ final class GeminiErrors {
    * key or token field (as in a URL's {@code ?key=}).
    */
   private static final Pattern SECRET = Pattern.compile(
-      "AIza[0-9A-Za-z_-]{20,}|ya29\\.[0-9A-Za-z._~+/=-]+|(?i)((?<![A-Za-z0-9])(?:sk|key|pk|rk)[-_]|bearer\\s+"
-          + "|(?:api[-_]?key|x-goog-api-key|key|token|secret|access_token)[\"']?\\s*[:=]\\s*[\"']?)"
+      "AIza[0-9A-Za-z_-]{20,}|ya29\\.[0-9A-Za-z._~+/=-]+|((?<![A-Za-z0-9])(?:sk|key|pk|rk)[-_]|(?i:bearer\\s+"
+          + "|(?:api[-_]?key|x-goog-api-key|key|token|secret|access_token)[\"']?\\s*[:=]\\s*[\"']?))"
           + "[A-Za-z0-9._~+/*=-]{6,}");
 
   private GeminiErrors() {}
