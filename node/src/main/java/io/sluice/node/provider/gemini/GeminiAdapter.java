@@ -144,16 +144,17 @@ public final class GeminiAdapter implements ProviderAdapter {
     byte[] body = GeminiCodec.encodeRequest(call.body().chat());
     Urls u = urls(d);
     return HttpRequest.create(call.stream() ? u.stream() : u.whole()).withMethod(HttpMethods.POST)
-        .withHeaders(List.of(auth(d))).withEntity(ContentTypes.APPLICATION_JSON, ByteString.fromArrayUnsafe(body));
+        .withHeaders(auth(d)).withEntity(ContentTypes.APPLICATION_JSON, ByteString.fromArrayUnsafe(body));
   }
 
-  private HttpHeader auth(Deployment d) {
+  /** The service account's bearer token, else the API key (none for a deployment without either, such as a mock). */
+  private List<HttpHeader> auth(Deployment d) {
     AccessTokens t = tokens.get(d.name());
     if (t == null) {
-      return RawHeader.create("x-goog-api-key", d.apiKey() == null ? "" : d.apiKey());
+      return d.apiKey() == null ? List.of() : List.of(RawHeader.create("x-goog-api-key", d.apiKey()));
     }
     try {
-      return Authorization.create(HttpCredentials.createOAuth2BearerToken(t.current()));
+      return List.of(Authorization.create(HttpCredentials.createOAuth2BearerToken(t.current())));
     } catch (IOException e) {
       throw new UncheckedIOException("deployment " + d.name() + ": no Vertex access token could be had", e);
     }
