@@ -131,11 +131,11 @@ public final class Main {
   public static java.util.concurrent.CompletionStage<ServerBinding> init(ActorSystem<?> system, NodeSettings settings) {
     Config config = system.settings().config();
     ModelCatalog catalog = ModelCatalog.from(config);
-    EntraTokens entra = EntraTokens.start(
-        catalog.models().values().stream().flatMap(m -> m.deployments().stream()).toList());
+    List<Deployment> allDeployments = catalog.models().values().stream().flatMap(m -> m.deployments().stream()).toList();
+    EntraTokens entra = EntraTokens.start(allDeployments);
     system.getWhenTerminated().thenRun(entra::close);
     Map<String, ProviderAdapter> adapters = Map.of("openai", new OpenAiAdapter(), "anthropic", new AnthropicAdapter(),
-        "azure", new AzureAdapter(entra));
+        "azure", new AzureAdapter(entra), "gemini", io.sluice.node.provider.gemini.GeminiAdapter.create(allDeployments));
     for (ModelCatalog.Model m : catalog.models().values()) {
       for (Deployment d : m.deployments()) {
         if (!adapters.containsKey(d.provider())) {
