@@ -33,6 +33,7 @@ import io.sluice.node.provider.ProviderAdapter;
 import io.sluice.node.provider.UpstreamClient;
 import io.sluice.node.provider.openai.OpenAiAdapter;
 import io.sluice.node.routing.Deployment;
+import java.util.List;
 import io.sluice.node.routing.ModelCatalog;
 import io.sluice.node.metrics.GatewayMetrics;
 import io.sluice.node.routing.Backoff;
