@@ -15,6 +15,8 @@ import io.sluice.node.inference.CircuitReports;
 import io.sluice.node.inference.Gate;
 import io.sluice.node.inference.InferencePipeline;
 import io.sluice.node.surface.HttpFront;
+import io.sluice.node.telemetry.Observability;
+import io.sluice.node.telemetry.TelemetrySettings;
 import io.sluice.node.surface.openai.OpenAiSurface;
 import io.sluice.node.surface.anthropic.AnthropicSurface;
 import io.sluice.node.provider.anthropic.AnthropicAdapter;
@@ -197,7 +199,18 @@ public final class Main {
         metrics,
         new InferencePipeline.Runtime(system.classicSystem().scheduler(), system.executionContext(), materializer,
             System::nanoTime));
-    HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer);
+    Observability observability = Observability.create(TelemetrySettings.from(config), metrics.registry(),
+        System::nanoTime, InstantSource.system());
+    metrics.expose(observability.metrics()::render);
+    // Last: the drained requests' spans and access-log lines are written before the system stops.
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "flush-telemetry", () -> {
+      observability.close();
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
+    if (observability.tracing()) {
+      LOG.info("Traces are exported over OTLP as the OTEL_* variables say");
+    }
+    HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer, observability);
     RequestScan.TokenCounter tokens = new TokenEstimator(quota.tokenCacheEntries()).counter("o200k");
     OpenAiSurface openai = new OpenAiSurface(front, pipeline, tokens);
     AnthropicSurface anthropic = new AnthropicSurface(front, pipeline, tokens);

@@ -127,12 +127,13 @@ final class Attempts {
     ProviderAdapter adapter = adapters.get(d.provider());
     HttpRequest request;
     try {
-      request = adapter.request(d, ex.call);
+      request = ex.call.observation().propagate(adapter.request(d, ex.call));
     } catch (InvalidChat e) {
       handle.close();
       return CompletableFuture.failedFuture(Refusal.invalid(e.getMessage(), e.param()).toException());
     }
     ex.attempts++;
+    ex.call.observation().attemptStarted(d);
     Duration firstByte = shorter(d.firstByteTimeout(), remaining);
     long sentAt = nanos.getAsLong();
     CompletionStage<HttpResponse> sent = ex.call.stream()
@@ -162,6 +163,7 @@ final class Attempts {
         : new UpstreamFailure(UpstreamFailure.Kind.CONNECT, d.name(), cause.getClass().getSimpleName());
     ErrorClass ec = ErrorClass.of(f.kind());
     handle.failed(ec);
+    ex.call.observation().attemptEnded(ec.name().toLowerCase());
     metrics.attempt(d, ec.name());
     ex.failures.add(f.getMessage());
     ex.lastError = ec;
@@ -182,6 +184,7 @@ final class Attempts {
       UpstreamError err = adapter.error(status, body);
       ErrorClass ec = err.errorClass();
       handle.failed(ec);
+      ex.call.observation().attemptEnded(ec.name().toLowerCase());
       metrics.attempt(d, ec.name());
       circuits.failed(ex.admitted.view(), d, status, ec, retryAfter);
       ex.failures.add(d.name() + ": HTTP " + status + " (" + redact(d, err.message()) + ")");
@@ -190,7 +193,7 @@ final class Attempts {
       ex.lastRetryAfter = retryAfter;
       if (!ec.retryable()) {
         // The upstream refused the request itself: pass its answer on, in the client's envelope.
-        ex.ticket().finish(Settlement.NOTHING_GENERATED);
+        ex.settle(Settlement.NOTHING_GENERATED);
         boolean sameProtocol = adapter.protocol() == ex.call.body().protocol();
         Refusal r = new Refusal(Refusal.Kind.UPSTREAM_REFUSED, status, redact(d, err.message()),
             sameProtocol ? redact(d, err.code()) : null, sameProtocol ? redact(d, err.param()) : null,
@@ -228,7 +231,7 @@ final class Attempts {
    * could be tried, else 502.
    */
   private CompletionStage<Outcome> giveUp(Exchange ex) {
-    ex.ticket().finish(Settlement.NOTHING_GENERATED);
+    ex.settle(Settlement.NOTHING_GENERATED);
     String detail = ex.failures.isEmpty() ? "no deployment is available" : String.join("; ", ex.failures);
     Refusal r;
     if (ex.attempts == 0) {
@@ -306,9 +309,17 @@ final class Attempts {
       return new Outcome.Timing(startNanos, upstreamNanos, waitedNanos);
     }
 
+    /** Settles the ticket with {@code usage}, and tells the observation when this call was the one that settled it. */
+    void settle(io.sluice.persistence.UsageCounters usage) {
+      if (admitted.ticket().finish(usage)) {
+        call.observation().settled(usage);
+      }
+    }
+
     /** The request ended without a usable outcome: settle it as nothing generated, release the attempt. */
     void abandon() {
-      admitted.ticket().finish(Settlement.NOTHING_GENERATED);
+      call.observation().attemptEnded("abandoned");
+      settle(Settlement.NOTHING_GENERATED);
       if (handle != null) {
         handle.close();
       }

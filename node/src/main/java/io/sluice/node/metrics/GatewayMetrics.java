@@ -2,6 +2,7 @@ package io.sluice.node.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -12,7 +13,10 @@ import io.sluice.node.inference.Operation;
 import io.sluice.node.routing.Deployment;
 import io.sluice.node.routing.DeploymentStates;
 import io.sluice.node.routing.OutlierDetector;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * The node's Prometheus metrics, served at {@code GET /metrics}: requests by operation and
@@ -24,6 +28,7 @@ public final class GatewayMetrics {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final ConcurrentHashMap<Integer, Counter> requests = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> attempts = new ConcurrentHashMap<>();
+  private final List<Consumer<StringBuilder>> expositions = new CopyOnWriteArrayList<>();
   private final Counter acquires = Counter.builder("sluice_quota_acquires")
       .description("Lease requests this node sent to tenant entities").register(registry);
   private final Counter settlements = Counter.builder("sluice_quota_settlements")
@@ -81,8 +86,29 @@ public final class GatewayMetrics {
     settlements.increment();
   }
 
+  /** The registry, for the meters other parts of the node register (telemetry's histograms). */
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /**
+   * Adds series that {@code exposition} renders itself at each scrape, after the registry's (the
+   * per-tenant series, whose label set is chosen per scrape).
+   */
+  public void expose(Consumer<StringBuilder> exposition) {
+    expositions.add(exposition);
+  }
+
   /** The Prometheus text exposition. */
   public String scrape() {
-    return registry.scrape();
+    String meters = registry.scrape();
+    if (expositions.isEmpty()) {
+      return meters;
+    }
+    StringBuilder out = new StringBuilder(meters.length() * 2).append(meters);
+    for (Consumer<StringBuilder> e : expositions) {
+      e.accept(out);
+    }
+    return out.toString();
   }
 }
