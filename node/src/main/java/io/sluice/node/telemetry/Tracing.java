@@ -85,6 +85,11 @@ public final class Tracing implements AutoCloseable {
     this.exportFailed = exportFailed;
   }
 
+  /** Tracing through an SDK built elsewhere (tests: an in-memory exporter); it counts no drops. */
+  static Tracing of(OpenTelemetrySdk sdk) {
+    return new Tracing(sdk, new DropReader(), new LongAdder());
+  }
+
   /**
    * Whether {@code env} and {@code props} (the process's environment and system properties)
    * configure a trace exporter: an OTLP endpoint, or a traces exporter other than {@code none};
