@@ -114,14 +114,17 @@ public final class Tracing implements AutoCloseable {
 
   /**
    * Builds the SDK from the OTEL_* settings, with {@code overrides} (otel.* property names) over
-   * them. Only traces are exported: metrics and logs default to {@code none}.
+   * them. Only traces are exported: metrics and logs default to {@code none}; the OTLP protocol
+   * defaults to {@code http/protobuf}, the only one supported.
    */
   static Tracing create(Map<String, String> overrides) {
     DropReader drops = new DropReader();
     LongAdder exportFailed = new LongAdder();
     OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
-        .addPropertiesSupplier(() -> Map.of("otel.metrics.exporter", "none", "otel.logs.exporter", "none",
-            "otel.service.name", "sluice"))
+        // Defaults, under the OTEL_* variables: OTLP over HTTP/protobuf (the JDK sender on the
+        // classpath speaks HTTP only), traces only.
+        .addPropertiesSupplier(() -> Map.of("otel.exporter.otlp.protocol", "http/protobuf",
+            "otel.metrics.exporter", "none", "otel.logs.exporter", "none", "otel.service.name", "sluice"))
         .addPropertiesCustomizer(config -> overrides)
         .addMeterProviderCustomizer((builder, config) -> builder.registerMetricReader(drops))
         .addSpanExporterCustomizer((exporter, config) -> new CountingExporter(exporter, exportFailed))
