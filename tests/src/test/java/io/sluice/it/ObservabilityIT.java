@@ -114,9 +114,10 @@ class ObservabilityIT {
     assertEquals(200, r.statusCode(), r.body());
     OtlpReceiver.Received span = requestSpan("it-json-1");
     assertRequestSpan(span, tenant, "00f067aa0ba902b7", 7, 50);
-    assertEquals(List.of("stop"), span.attributes().get("gen_ai.response.finish_reasons") == null ? List.of("stop")
-        : span.attributes().get("gen_ai.response.finish_reasons").getArrayValue().getValuesList().stream()
-            .map(v -> v.getStringValue()).toList());
+    assertNotNull(span.attributes().get("gen_ai.response.finish_reasons"), span.attributes().toString());
+    assertEquals(List.of("stop"), span.attributes().get("gen_ai.response.finish_reasons").getArrayValue()
+        .getValuesList().stream().map(v -> v.getStringValue()).toList());
+    assertEquals("gpt-4o-mini", span.string("gen_ai.response.model"));
     assertEquals(200L, span.integer("http.response.status_code"));
     assertAttempt(span);
   }

@@ -66,6 +66,7 @@ final class Answers {
           ByteString data = strict.getData();
           Deployment d = a.deployment();
           if (passthrough) {
+            ex.call.observation().passedThrough(data);
             ex.settle(Settlement.whole(adapter.usage(data), ex.ticket().demand(), ex.admitted.price()));
             return new Outcome.Whole(d.name(), response.status().intValue(), data, null, ex.timing(),
                 ex.ticket().rateLimitHeaders());

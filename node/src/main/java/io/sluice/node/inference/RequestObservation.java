@@ -61,6 +61,9 @@ public interface RequestObservation {
   /** The upstream's answer named {@code model} and stopped for {@code reason} (either may be null). */
   default void responded(String model, FinishReason reason) {}
 
+  /** The upstream's whole answer, passed through in the client's protocol (read only for what a trace reports). */
+  default void passedThrough(org.apache.pekko.util.ByteString body) {}
+
   /** The first byte of a streamed response went to the client. Cheap: called per chunk. */
   default void firstByte() {}
 

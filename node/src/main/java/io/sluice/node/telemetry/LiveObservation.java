@@ -62,7 +62,7 @@ final class LiveObservation implements RequestObservation {
   private boolean attemptOpen;
   private long upstreamNanos;
   private String responseModel;
-  private FinishReason finishReason;
+  private List<String> finishReasons;
   private Refusal refusal;
   private UsageCounters usage;
   private long settledAt;
@@ -196,7 +196,18 @@ final class LiveObservation implements RequestObservation {
       this.responseModel = responseModel;
     }
     if (reason != null) {
-      this.finishReason = reason;
+      this.finishReasons = List.of(reason.name().toLowerCase());
+    }
+  }
+
+  @Override
+  public void passedThrough(org.apache.pekko.util.ByteString body) {
+    if (span != null) {
+      ResponseFacts facts = ResponseFacts.scan(body.toArrayUnsafe());
+      responseModel = facts.model();
+      if (!facts.finishReasons().isEmpty()) {
+        finishReasons = facts.finishReasons();
+      }
     }
   }
 
@@ -283,8 +294,8 @@ final class LiveObservation implements RequestObservation {
       span.setAttribute(Tracing.OUTPUT_TOKENS, r.outputTokens());
       span.setAttribute(Tracing.COST, r.costUsd());
     }
-    if (finishReason != null) {
-      span.setAttribute(Tracing.FINISH_REASONS, List.of(finishReason.name().toLowerCase()));
+    if (finishReasons != null) {
+      span.setAttribute(Tracing.FINISH_REASONS, finishReasons);
     }
     if (refusal != null) {
       span.setAttribute(Tracing.ERROR_TYPE, refusal.code() != null ? refusal.code() : refusal.kind().name().toLowerCase());
