@@ -160,7 +160,8 @@ public final class Main {
         RoutingStrategy.WEIGHTED, new WeightedRandom(random),
         RoutingStrategy.LATENCY, new LeastLoaded(random, states::cost)));
     RetryPolicy retries = new RetryPolicy(routing, new Backoff(routing.backoff(), random));
-    GatewayMetrics metrics = new GatewayMetrics(states);
+    TelemetrySettings telemetry = TelemetrySettings.from(config);
+    GatewayMetrics metrics = new GatewayMetrics(states, telemetry.journalBuckets());
     Admission admission = new Admission(system, quota, settings.askTimeout(), InstantSource.system(), metrics);
     ActorRef<TenantChanged> subscriber = system.systemActorOf(
         Behaviors.receive(TenantChanged.class)
@@ -199,7 +200,7 @@ public final class Main {
         metrics,
         new InferencePipeline.Runtime(system.classicSystem().scheduler(), system.executionContext(), materializer,
             System::nanoTime));
-    Observability observability = Observability.create(TelemetrySettings.from(config), metrics.registry(),
+    Observability observability = Observability.create(telemetry, metrics.registry(),
         System::nanoTime, InstantSource.system());
     metrics.expose(observability.metrics()::render);
     // Last: the drained requests' spans and access-log lines are written before the system stops.

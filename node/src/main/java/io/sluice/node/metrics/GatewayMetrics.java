@@ -3,6 +3,9 @@ package io.sluice.node.metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -34,7 +37,27 @@ public final class GatewayMetrics {
   private final Counter settlements = Counter.builder("sluice_quota_settlements")
       .description("Usage settlements this node sent to tenant entities").register(registry);
 
+  private final Timer acquireTime;
+  private final Timer settlementTime;
+
+  /** With coarse journal buckets, for tests and benchmarks; the node passes its configured ones. */
   public GatewayMetrics(DeploymentStates states) {
+    this(states, List.of(Duration.ofMillis(5), Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofSeconds(5)));
+  }
+
+  /**
+   * @param journalBuckets histogram bounds of the lease and settlement round trips, each of which
+   *     ends when the tenant entity has persisted its event (a journal write)
+   */
+  public GatewayMetrics(DeploymentStates states, List<Duration> journalBuckets) {
+    Duration[] buckets = journalBuckets.toArray(Duration[]::new);
+    acquireTime = Timer.builder("sluice.quota.acquire.duration")
+        .description("Lease requests from this node until the tenant entity persisted the grant and replied")
+        .serviceLevelObjectives(buckets).register(registry);
+    settlementTime = Timer.builder("sluice.quota.settlement.duration")
+        .description("Settlements from this node until the tenant entity persisted the usage and replied"
+            + " (the journal write latency, plus one round trip)")
+        .serviceLevelObjectives(buckets).register(registry);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -84,6 +107,16 @@ public final class GatewayMetrics {
   /** Counts one settlement sent to a tenant entity. */
   public void settlement() {
     settlements.increment();
+  }
+
+  /** Records how long a lease request took to be persisted and answered. */
+  public void acquired(long nanos) {
+    acquireTime.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Records how long a settlement took to be persisted and answered. */
+  public void settled(long nanos) {
+    settlementTime.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   /** The registry, for the meters other parts of the node register (telemetry's histograms). */

@@ -11,11 +11,12 @@ import java.util.List;
  * @param topTenants how many tenants get their own per-tenant series on /metrics (the rest are {@code _other})
  * @param latencyBuckets histogram bounds of request duration, time to first token and attempt duration
  * @param overheadBuckets histogram bounds of the gateway's own time per request
+ * @param journalBuckets histogram bounds of the lease and settlement round trips (a journal write each)
  * @param accessLog whether the access log is written
  * @param accessLogQueue how many access-log lines may wait for the writer before lines are dropped
  */
 public record TelemetrySettings(int topTenants, List<Duration> latencyBuckets, List<Duration> overheadBuckets,
-    boolean accessLog, int accessLogQueue) {
+    List<Duration> journalBuckets, boolean accessLog, int accessLogQueue) {
 
   public TelemetrySettings {
     if (topTenants < 0 || accessLogQueue < 1) {
@@ -23,6 +24,7 @@ public record TelemetrySettings(int topTenants, List<Duration> latencyBuckets, L
     }
     latencyBuckets = List.copyOf(latencyBuckets);
     overheadBuckets = List.copyOf(overheadBuckets);
+    journalBuckets = List.copyOf(journalBuckets);
   }
 
   public static TelemetrySettings from(Config config) {
@@ -31,6 +33,7 @@ public record TelemetrySettings(int topTenants, List<Duration> latencyBuckets, L
         t.getInt("metrics.top-tenants"),
         t.getDurationList("metrics.latency-buckets"),
         t.getDurationList("metrics.overhead-buckets"),
+        t.getDurationList("metrics.journal-buckets"),
         t.getBoolean("access-log.enabled"),
         t.getInt("access-log.queue-capacity"));
   }

@@ -104,7 +104,7 @@ class UsageMetricsTest {
   void render_10000Tenants_boundedSeriesAndItsCostPrinted() {
     Fixture f = Fixture.create();
     TelemetrySettings settings = new TelemetrySettings(100, Fixture.SETTINGS.latencyBuckets(),
-        Fixture.SETTINGS.overheadBuckets(), false, 1);
+        Fixture.SETTINGS.overheadBuckets(), Fixture.SETTINGS.journalBuckets(), false, 1);
     UsageMetrics metrics = new UsageMetrics(f.registry, settings);
     for (int i = 0; i < 10_000; i++) {
       metrics.record(record("tenant-" + i, 100 + i, 10, 200, null));
