@@ -8,7 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.opentelemetry.proto.trace.v1.Span;
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.io.UncheckedIOException;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -32,13 +36,42 @@ class ObservabilityIT {
   private static OtlpReceiver collector;
   private static SluiceNode node;
   private static Path accessLog;
+  private static HttpServer upstream;
+  private static final List<String> upstreamTraceparents = new CopyOnWriteArrayList<>();
+
+  /** An OpenAI-compatible upstream of one fixed answer that records the traceparent of each request. */
+  private static HttpServer recordingUpstream() throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    byte[] answer = ("{\"id\":\"c1\",\"object\":\"chat.completion\",\"created\":0,\"model\":\"traced-up\","
+        + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"hi\"},"
+        + "\"finish_reason\":\"length\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,"
+        + "\"total_tokens\":4}}").getBytes(StandardCharsets.UTF_8);
+    server.createContext("/v1/chat/completions", exchange -> {
+      exchange.getRequestBody().readAllBytes();
+      upstreamTraceparents.add(String.valueOf(exchange.getRequestHeaders().getFirst("traceparent")));
+      exchange.getResponseHeaders().set("Content-Type", "application/json");
+      exchange.sendResponseHeaders(200, answer.length);
+      try (var out = exchange.getResponseBody()) {
+        out.write(answer);
+      }
+    });
+    server.start();
+    return server;
+  }
 
   @BeforeAll
-  static void start() {
+  static void start() throws IOException {
     mock = MockUpstream.start("observability");
+    upstream = recordingUpstream();
     collector = OtlpReceiver.start();
     accessLog = Repo.scratch("observability-log").resolve("access.log");
-    node = SluiceNode.start("observability", Fixtures.models(mock), Map.of(
+    String traced = """
+        sluice.models."traced" {
+          deployments = [{ name = "traced-1", provider = openai, model = "traced-up",
+                           base-url = "http://127.0.0.1:%d/v1" }]
+        }
+        """.formatted(upstream.getAddress().getPort());
+    node = SluiceNode.start("observability", Fixtures.models(mock) + traced, Map.of(
         "OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint(),
         "OTEL_SERVICE_NAME", "sluice-it",
         "OTEL_BSP_SCHEDULE_DELAY", "100",
@@ -50,6 +83,7 @@ class ObservabilityIT {
     if (node != null) node.close();
     if (collector != null) collector.close();
     if (mock != null) mock.close();
+    if (upstream != null) upstream.stop(0);
   }
 
   private static HttpResponse<String> chat(String key, String requestId, String parentSpan, String extra) {
@@ -120,6 +154,22 @@ class ObservabilityIT {
     assertEquals("gpt-4o-mini", span.string("gen_ai.response.model"));
     assertEquals(200L, span.integer("http.response.status_code"));
     assertAttempt(span);
+  }
+
+  @Test
+  void chat_traceparent_propagatedToTheUpstreamAsTheAttemptSpan() {
+    String key = Api.tenantWithKey(node, Fixtures.tenant("otel-propagate"), null);
+    HttpResponse<String> r = Api.send("POST", node.url("/v1/chat/completions"), Map.of("Authorization",
+        "Bearer " + key, "x-sluice-request-id", "it-propagate-1", "traceparent", "00-" + TRACE_ID + "-a3ce929d0e0e4736-01"),
+        Api.chatBody("traced", null));
+    assertEquals(200, r.statusCode(), r.body());
+    OtlpReceiver.Received span = requestSpan("it-propagate-1");
+    assertEquals("chat traced", span.name());
+    assertEquals("traced-up", span.string("gen_ai.response.model"));
+    assertEquals("length", span.attributes().get("gen_ai.response.finish_reasons").getArrayValue().getValues(0)
+        .getStringValue());
+    OtlpReceiver.Received attempt = children(span, 1).get(0);
+    assertEquals(List.of("00-" + TRACE_ID + "-" + attempt.spanId() + "-01"), upstreamTraceparents);
   }
 
   @Test

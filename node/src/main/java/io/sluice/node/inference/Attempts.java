@@ -127,13 +127,14 @@ final class Attempts {
     ProviderAdapter adapter = adapters.get(d.provider());
     HttpRequest request;
     try {
-      request = ex.call.observation().propagate(adapter.request(d, ex.call));
+      request = adapter.request(d, ex.call);
     } catch (InvalidChat e) {
       handle.close();
       return CompletableFuture.failedFuture(Refusal.invalid(e.getMessage(), e.param()).toException());
     }
     ex.attempts++;
     ex.call.observation().attemptStarted(d);
+    request = ex.call.observation().propagate(request);
     Duration firstByte = shorter(d.firstByteTimeout(), remaining);
     long sentAt = nanos.getAsLong();
     CompletionStage<HttpResponse> sent = ex.call.stream()
