@@ -20,6 +20,8 @@ import io.sluice.node.inference.CircuitReports;
 import io.sluice.node.inference.Gate;
 import io.sluice.node.inference.InferencePipeline;
 import io.sluice.node.surface.HttpFront;
+import io.sluice.node.telemetry.Observability;
+import io.sluice.node.telemetry.TelemetrySettings;
 import io.sluice.node.surface.openai.OpenAiSurface;
 import io.sluice.node.surface.anthropic.AnthropicSurface;
 import io.sluice.node.provider.anthropic.AnthropicAdapter;
@@ -173,7 +175,8 @@ public final class Main {
         RoutingStrategy.WEIGHTED, new WeightedRandom(random),
         RoutingStrategy.LATENCY, new LeastLoaded(random, states::cost)));
     RetryPolicy retries = new RetryPolicy(routing, new Backoff(routing.backoff(), random));
-    GatewayMetrics metrics = new GatewayMetrics(states);
+    TelemetrySettings telemetry = TelemetrySettings.from(config);
+    GatewayMetrics metrics = new GatewayMetrics(states, telemetry.journalBuckets());
     Admission admission = new Admission(system, quota, settings.askTimeout(), InstantSource.system(), metrics);
     ActorRef<TenantChanged> subscriber = system.systemActorOf(
         Behaviors.receive(TenantChanged.class)
@@ -212,7 +215,18 @@ public final class Main {
         metrics,
         new InferencePipeline.Runtime(system.classicSystem().scheduler(), system.executionContext(), materializer,
             System::nanoTime));
-    HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer);
+    Observability observability = Observability.create(telemetry, metrics.registry(),
+        System::nanoTime, InstantSource.system());
+    metrics.expose(observability.metrics()::render);
+    // Last: the drained requests' spans and access-log lines are written before the system stops.
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "flush-telemetry", () -> {
+      observability.close();
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
+    if (observability.tracing()) {
+      LOG.info("Traces are exported over OTLP as the OTEL_* variables say");
+    }
+    HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer, observability);
     TokenEstimator estimator = new TokenEstimator(quota.tokenCacheEntries());
     // One counter per request: each caps its request's exact counting at max-exact-prompt-chars.
     Supplier<TokenCounter> tokens = () -> estimator.forRequest("o200k", settings.maxExactPromptChars());

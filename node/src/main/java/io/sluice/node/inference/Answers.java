@@ -71,7 +71,8 @@ final class Answers {
           ByteString data = strict.getData();
           Deployment d = a.deployment();
           if (passthrough) {
-            ex.ticket().finish(Settlement.whole(adapter.usage(data), ex.ticket().demand(), ex.admitted.price()));
+            ex.call.observation().passedThrough(data);
+            ex.settle(Settlement.whole(adapter.usage(data), ex.ticket().demand(), ex.admitted.price()));
             return new Outcome.Whole(d.name(), response.status().intValue(), data, null, ex.timing(),
                 ex.ticket().rateLimitHeaders());
           }
@@ -83,7 +84,8 @@ final class Answers {
                 + d.name() + "' answered with a body that could not be read: " + e.getMessage(), "upstream_error",
                 null).toException();
           }
-          ex.ticket().finish(Settlement.whole(decoded.usage(), ex.ticket().demand(), ex.admitted.price()));
+          ex.call.observation().responded(decoded.model(), decoded.finishReason());
+          ex.settle(Settlement.whole(decoded.usage(), ex.ticket().demand(), ex.admitted.price()));
           return new Outcome.Whole(d.name(), response.status().intValue(), null, decoded, ex.timing(),
               ex.ticket().rateLimitHeaders());
         });
@@ -138,7 +140,7 @@ final class Answers {
       return new Outcome.Streamed(d.name(), response.status().intValue(), out, null, ex.timing(),
           ex.ticket().rateLimitHeaders());
     }
-    UsageWatch watch = new UsageWatch();
+    UsageWatch watch = new UsageWatch(ex.call.observation());
     ending.usage = () -> watch.usage;
     ending.contentEvents = () -> watch.contentEvents;
     Source<ChatEvent, NotUsed> events = bytes
@@ -155,11 +157,21 @@ final class Answers {
 
   /** Follows the neutral events of a translated stream for what it must be charged. */
   private static final class UsageWatch {
+    private final RequestObservation observation;
     volatile Usage usage;
     volatile long contentEvents;
+    String model;
+
+    UsageWatch(RequestObservation observation) {
+      this.observation = observation;
+    }
 
     ChatEvent see(ChatEvent e) {
-      if (e instanceof ChatEvent.UsageReported u) {
+      if (e instanceof ChatEvent.Started s) {
+        model = s.model();
+      } else if (e instanceof ChatEvent.Finished f) {
+        observation.responded(model, f.reason());
+      } else if (e instanceof ChatEvent.UsageReported u) {
         usage = u.usage();
       } else if (e instanceof ChatEvent.TextDelta || e instanceof ChatEvent.ToolArgumentsDelta) {
         contentEvents++;
@@ -189,7 +201,7 @@ final class Answers {
         // request stays on the heap for the whole total timeout.
         cancelFallback();
         handle.close();
-        ex.ticket().finish(Settlement.stream(usage.get(), contentEvents.getAsLong(), ex.ticket().demand(),
+        ex.settle(Settlement.stream(usage.get(), contentEvents.getAsLong(), ex.ticket().demand(),
             ex.admitted.price()));
       }
     }
