@@ -58,4 +58,22 @@ public sealed interface TenantEvent extends CborSerializable {
 
   /** The tenant's circuit for a deployment closed after a successful probe. */
   record CircuitClosed(String deployment, Instant at) implements TenantEvent {}
+
+  /**
+   * Region {@code region} is short in a pool and window and asks the other regions for {@code
+   * amount} more rights. {@code seq} grows per region, pool and window; a donor answers each seq
+   * at most once. Written only by the asking region, and rate-limited there.
+   */
+  record RightsWanted(RightsPool pool, long windowId, String region, long seq, long amount, Instant at)
+      implements TenantEvent {}
+
+  /**
+   * Region {@code from} gave {@code amount} of its rights in a pool and window to region {@code
+   * to}; {@code total} is all it ever gave {@code to} there, including this, so replicas merge by
+   * maximum and a repeated, reordered or lost delivery is harmless. {@code answeredSeq} is the
+   * highest want of {@code to} that this answers. Written only by {@code from}, which applies it
+   * to its own rights at once; {@code to} gains the rights only when it sees the event.
+   */
+  record RightsTransferred(RightsPool pool, long windowId, String from, String to, long amount, long total,
+      long answeredSeq, Instant at) implements TenantEvent {}
 }

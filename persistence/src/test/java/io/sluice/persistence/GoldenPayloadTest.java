@@ -7,6 +7,8 @@ import io.sluice.persistence.TenantEvent.CircuitClosed;
 import io.sluice.persistence.TenantEvent.CircuitOpened;
 import io.sluice.persistence.TenantEvent.KeyIssued;
 import io.sluice.persistence.TenantEvent.LeaseGranted;
+import io.sluice.persistence.TenantEvent.RightsTransferred;
+import io.sluice.persistence.TenantEvent.RightsWanted;
 import io.sluice.persistence.TenantEvent.UsageSettled;
 import io.sluice.persistence.TenantEvent.WindowRolled;
 import io.sluice.persistence.TenantEvent.KeyRevoked;
@@ -75,6 +77,10 @@ class GoldenPayloadTest {
         .apply(LEASE)
         .apply(SETTLED)
         .apply(new CircuitOpened("openai-1", 429, "rate limited", AT.plusSeconds(30), AT));
+    TenantState withRights = withQuota
+        .apply(new RightsWanted(RightsPool.REQUESTS_PER_MINUTE, 29_000_000L, "r1", 1, 10, AT))
+        .apply(new RightsTransferred(RightsPool.REQUESTS_PER_MINUTE, 29_000_000L, "r2", "r1", 5, 5, 1, AT))
+        .apply(new RightsTransferred(RightsPool.CONCURRENCY, RightsPool.NO_WINDOW, "r1", "r2", 1, 1, 0, AT));
     return Stream.of(
         new Object[] {"TenantCreated", new TenantCreated("acme", LIMITS, List.of("gpt-4o-mini"), AT)},
         new Object[] {"TenantCreated-all-models", new TenantCreated("acme", TenantLimits.UNLIMITED, null, AT)},
@@ -90,6 +96,12 @@ class GoldenPayloadTest {
         new Object[] {"WindowRolled", new WindowRolled(WindowKind.MONTH, 24_322L, AT)},
         new Object[] {"CircuitOpened", new CircuitOpened("openai-1", 401, "bad key", AT.plusSeconds(60), AT)},
         new Object[] {"CircuitClosed", new CircuitClosed("openai-1", AT)},
+        new Object[] {"RightsWanted", new RightsWanted(RightsPool.TOKENS_PER_MINUTE, 29_000_000L, "r2", 3, 4_000, AT)},
+        new Object[] {"RightsTransferred",
+            new RightsTransferred(RightsPool.REQUESTS_PER_MINUTE, 29_000_001L, "r1", "r2", 5, 12, 3, AT)},
+        new Object[] {"RightsTransferred-slots",
+            new RightsTransferred(RightsPool.CONCURRENCY, RightsPool.NO_WINDOW, "r1", "r2", 1, 1, 1, AT)},
+        new Object[] {"TenantState-regions", withRights},
         new Object[] {"UsageCounters", new UsageCounters(3, 40, 50, 1_234_567)},
         new Object[] {"TenantLimits", LIMITS},
         new Object[] {"KeyRecord", new TenantState.KeyRecord("key_1", "cd".repeat(32), AT, AT)});
