@@ -6,6 +6,7 @@ import io.sluice.node.admission.TokenEstimator;
 import io.sluice.node.auth.KeyDirectory;
 import io.sluice.node.auth.TenantView;
 import io.sluice.node.health.ClusterInfo;
+import io.sluice.node.health.RegionInfo;
 import io.sluice.node.health.JournalProbe;
 import io.sluice.node.health.Readiness;
 import io.sluice.node.http.AdminRoutes;
@@ -31,6 +32,8 @@ import java.util.random.RandomGenerator;
 import io.sluice.node.tenant.TenantChanged;
 import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.QuotaSettings;
+import io.sluice.node.tenant.RegionSettings;
+import io.sluice.node.tenant.ReplicationLag;
 import io.sluice.node.tenant.TenantEntity;
 import io.sluice.persistence.TenantState;
 import java.nio.file.Path;
@@ -134,6 +137,8 @@ public final class Main {
     ActorRef<Topic.Command<TenantChanged>> changes =
         system.systemActorOf(Topic.create(TenantChanged.class, "tenant-changes"), "tenant-changes", Props.empty());
     QuotaSettings quota = QuotaSettings.from(config);
+    RegionSettings regions = RegionSettings.from(config);
+    ReplicationLag regionLag = new ReplicationLag();
     TenantEntity.init(system, changes, InstantSource.system(), quota);
     ClusterSharding sharding = ClusterSharding.get(system);
 
@@ -185,7 +190,7 @@ public final class Main {
         new UpstreamClient(system), admission, quota, new TokenEstimator(quota.tokenCacheEntries()), routing, planner, retries,
         states, metrics);
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
-        new ClusterInfo(system, settings.askTimeout()), materializer);
+        new ClusterInfo(system, settings.askTimeout()), new RegionInfo(regions, regionLag), materializer);
     return HttpServer.bind(system, settings, settings.drainTimeout(), inference::direct, new HealthRoutes(readiness, metrics).route(), inference.route(),
             admin.route())
         .thenApply(binding -> {
