@@ -23,6 +23,13 @@ public sealed interface TenantEvent extends CborSerializable {
   /** The tenant's limits were replaced by {@code limits}. */
   record LimitsChanged(TenantLimits limits, Instant at) implements TenantEvent {}
 
+  /**
+   * The limits that {@code limits} sets (its non-null fields) were set to those values; the
+   * others kept theirs. Written by the replicated entity, where each limit is its own
+   * last-writer-wins register, so that two regions changing different limits at once keep both.
+   */
+  record LimitsPatched(TenantLimits limits, Instant at) implements TenantEvent {}
+
   /** The tenant's allowed models were replaced ({@code null} = all models). */
   record ModelsChanged(List<String> models, Instant at) implements TenantEvent {}
 

@@ -6,6 +6,7 @@ import io.sluice.persistence.TenantEvent.KeyIssued;
 import io.sluice.persistence.TenantEvent.KeyRevoked;
 import io.sluice.persistence.TenantEvent.LeaseGranted;
 import io.sluice.persistence.TenantEvent.LimitsChanged;
+import io.sluice.persistence.TenantEvent.LimitsPatched;
 import io.sluice.persistence.TenantEvent.ModelsChanged;
 import io.sluice.persistence.TenantEvent.TenantCreated;
 import io.sluice.persistence.TenantEvent.TenantDisabled;
@@ -86,6 +87,9 @@ public record TenantState(
     } else if (event instanceof LimitsChanged e) {
       // Outstanding leases are revoked: every node's grants shrink to what it has used.
       return new TenantState(tenantId, enabled, e.limits(), models, keys, createdAt, rev, windows,
+          revokeAll(), circuits, rights);
+    } else if (event instanceof LimitsPatched e) {
+      return new TenantState(tenantId, enabled, limits.overlay(e.limits()), models, keys, createdAt, rev, windows,
           revokeAll(), circuits, rights);
     } else if (event instanceof ModelsChanged e) {
       return with(rev, enabled, limits, copy(e.models()), keys);

@@ -13,6 +13,7 @@ import io.sluice.persistence.TenantEvent.UsageSettled;
 import io.sluice.persistence.TenantEvent.WindowRolled;
 import io.sluice.persistence.TenantEvent.KeyRevoked;
 import io.sluice.persistence.TenantEvent.LimitsChanged;
+import io.sluice.persistence.TenantEvent.LimitsPatched;
 import io.sluice.persistence.TenantEvent.ModelsChanged;
 import io.sluice.persistence.TenantEvent.TenantCreated;
 import io.sluice.persistence.TenantEvent.TenantDisabled;
@@ -102,6 +103,11 @@ class GoldenPayloadTest {
         new Object[] {"RightsTransferred-slots",
             new RightsTransferred(RightsPool.CONCURRENCY, RightsPool.NO_WINDOW, "r1", "r2", 1, 1, 1, AT)},
         new Object[] {"TenantState-regions", withRights},
+        new Object[] {"LimitsPatched", new LimitsPatched(new TenantLimits(30L, null, null, null, null, 2L), AT)},
+        new Object[] {"ReplicatedTenantState", new ReplicatedTenantState(withRights,
+            Map.of("enabled", new ReplicatedTenantState.Stamp(AT.toEpochMilli(), "r1"),
+                "limits.requests_per_minute", new ReplicatedTenantState.Stamp(AT.toEpochMilli() + 5, "r2")),
+            Map.of("key_9", AT), java.util.Set.of("r1", "r2"))},
         new Object[] {"UsageCounters", new UsageCounters(3, 40, 50, 1_234_567)},
         new Object[] {"TenantLimits", LIMITS},
         new Object[] {"KeyRecord", new TenantState.KeyRecord("key_1", "cd".repeat(32), AT, AT)});
