@@ -33,6 +33,7 @@ import io.sluice.node.tenant.TenantChanged;
 import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.QuotaSettings;
 import io.sluice.node.tenant.RegionSettings;
+import io.sluice.node.tenant.ReplicatedTenantEntity;
 import io.sluice.node.tenant.ReplicationLag;
 import io.sluice.node.tenant.TenantEntity;
 import io.sluice.persistence.TenantState;
@@ -139,7 +140,12 @@ public final class Main {
     QuotaSettings quota = QuotaSettings.from(config);
     RegionSettings regions = RegionSettings.from(config);
     ReplicationLag regionLag = new ReplicationLag();
-    TenantEntity.init(system, changes, InstantSource.system(), quota);
+    if (regions.multiRegion()) {
+      ReplicatedTenantEntity.init(system, changes, InstantSource.system(), quota, regions, regionLag,
+          config.getString("sluice.regions.query-plugin"));
+    } else {
+      TenantEntity.init(system, changes, InstantSource.system(), quota);
+    }
     ClusterSharding sharding = ClusterSharding.get(system);
 
     KeyDirectory directory = new KeyDirectory(

@@ -160,6 +160,9 @@ public final class TenantEntity
     if (command instanceof RevokeKey c) {
       return s.exists() ? onRevokeKey(s, c) : Effect().reply(c.replyTo(), rejected(Rejection.NOT_FOUND));
     }
+    if (command instanceof TenantCommand.AnswerWants) {
+      return Effect().noReply(); // one region has no one to answer
+    }
     throw new IllegalArgumentException("unknown tenant command " + command.getClass().getName());
   }
 
