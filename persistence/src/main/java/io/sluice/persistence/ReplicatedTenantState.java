@@ -12,6 +12,7 @@ import io.sluice.persistence.TenantEvent.RightsTransferred;
 import io.sluice.persistence.TenantEvent.RightsWanted;
 import io.sluice.persistence.TenantEvent.TenantCreated;
 import io.sluice.persistence.TenantEvent.TenantDisabled;
+import io.sluice.persistence.TenantEvent.TenantImported;
 import io.sluice.persistence.TenantEvent.UsageSettled;
 import io.sluice.persistence.TenantEvent.WindowRolled;
 import java.math.BigDecimal;
@@ -30,7 +31,9 @@ import java.util.Set;
  * <ul>
  *   <li><b>Limits (per field), models and the enabled flag</b> are last-writer-wins registers,
  *       each with the {@link Stamp} (event time, origin region) of its last write: a write older
- *       than the register's stamp is dropped. A disable wins a tie with the create.</li>
+ *       than the register's stamp is dropped. Enabled is two such registers, the latest create
+ *       and the latest disable; the tenant is enabled while the create is later, so a disable
+ *       wins a tie.</li>
  *   <li><b>Keys</b> are a two-phase set: a revocation is a permanent tombstone in {@code
  *       revoked}, kept also when it arrives before its issue, so a revoked key never comes back.</li>
  *   <li><b>Quota and circuits</b> (leases, settlements, window rolls, circuit changes) belong to
@@ -45,12 +48,14 @@ import java.util.Set;
  * @param tenant what the region serves from: the merged settings and keys, its own quota
  * @param stamps register name ({@code enabled}, {@code models}, {@code limits.<field>}) to its stamp
  * @param revoked key id to when it was revoked, forever
+ * @param imports the regions that imported the tenant from the single-region journal
  */
 public record ReplicatedTenantState(
     TenantState tenant,
     Map<String, Stamp> stamps,
     Map<String, Instant> revoked,
-    Set<String> seen) implements CborSerializable {
+    Set<String> seen,
+    Set<String> imports) implements CborSerializable {
 
   /** A last-writer-wins stamp: the write's time, and its region to break ties the same way everywhere. */
   public record Stamp(long millis, String region) implements CborSerializable {
@@ -61,20 +66,24 @@ public record ReplicatedTenantState(
     }
   }
 
+  /** The latest create (or import) and the latest disable: enabled while the create is later, so a disable wins a tie. */
   static final String ENABLED = "enabled";
+  static final String DISABLED = "disabled";
   static final String MODELS = "models";
   static final List<String> LIMIT_FIELDS = List.of("requests_per_minute", "tokens_per_minute", "tokens_per_day",
       "spend_usd_per_day", "spend_usd_per_month", "max_concurrent_requests");
 
   public static final ReplicatedTenantState EMPTY =
-      new ReplicatedTenantState(TenantState.EMPTY, Map.of(), Map.of(), Set.of());
+      new ReplicatedTenantState(TenantState.EMPTY, Map.of(), Map.of(), Set.of(), Set.of());
 
   public ReplicatedTenantState {
     tenant = tenant == null ? TenantState.EMPTY : tenant;
     stamps = stamps == null ? Map.of() : Map.copyOf(stamps);
     revoked = revoked == null ? Map.of() : Map.copyOf(revoked);
     seen = seen == null ? Set.of() : Set.copyOf(seen);
+    imports = imports == null ? Set.of() : Set.copyOf(imports);
   }
+
 
   /** The stamp a new write of {@code register} by {@code region} at {@code millis} gets: later than the register's. */
   public Stamp nextStamp(String register, long millis, String region) {
@@ -116,14 +125,10 @@ public record ReplicatedTenantState(
       if (!stamp.after(stamps.get(MODELS))) {
         return skip(nextSeen);
       }
-      return new ReplicatedTenantState(tenant.apply(e), with(stamps, MODELS, stamp), revoked, nextSeen);
+      return new ReplicatedTenantState(tenant.apply(e), with(stamps, MODELS, stamp), revoked, nextSeen, imports);
     } else if (event instanceof TenantDisabled e) {
-      Stamp current = stamps.get(ENABLED);
-      if (current != null && current.millis() > stamp.millis()) {
-        return skip(nextSeen); // an enable written after this disable
-      }
-      Stamp kept = stamp.after(current) ? stamp : current;
-      return new ReplicatedTenantState(tenant.apply(e), with(stamps, ENABLED, kept), revoked, nextSeen);
+      Map<String, Stamp> next = join(stamps, DISABLED, stamp);
+      return new ReplicatedTenantState(withEnabled(tenant, enabled(next), 1), next, revoked, nextSeen, imports);
     } else if (event instanceof KeyIssued e) {
       if (tenant.keys().containsKey(e.keyId())) {
         return skip(nextSeen); // never overwrite a key record
@@ -135,22 +140,24 @@ public record ReplicatedTenantState(
       TenantState t = new TenantState(tenant.tenantId(), tenant.enabled(), tenant.limits(), tenant.models(),
           Map.copyOf(keys), tenant.createdAt(), tenant.revision() + 1, tenant.windows(), tenant.nodes(),
           tenant.circuits(), tenant.rights());
-      return new ReplicatedTenantState(t, stamps, revoked, nextSeen);
+      return new ReplicatedTenantState(t, stamps, revoked, nextSeen, imports);
     } else if (event instanceof KeyRevoked e) {
       // The earliest revocation of a key is the one kept, whichever region's arrives first.
       Instant first = revoked.get(e.keyId());
       Instant at = first == null || e.at().isBefore(first) ? e.at() : first;
       Map<String, Instant> r = new LinkedHashMap<>(revoked);
       r.put(e.keyId(), at);
-      return new ReplicatedTenantState(revokedAt(e.keyId(), at), stamps, r, nextSeen);
+      return new ReplicatedTenantState(revokedAt(e.keyId(), at), stamps, r, nextSeen, imports);
+    } else if (event instanceof TenantImported e) {
+      return imported(e, origin, self, nextSeen);
     } else if (event instanceof RightsWanted || event instanceof RightsTransferred) {
-      return new ReplicatedTenantState(tenant.apply(event), stamps, revoked, nextSeen);
+      return new ReplicatedTenantState(tenant.apply(event), stamps, revoked, nextSeen, imports);
     } else if (event instanceof LeaseGranted || event instanceof UsageSettled || event instanceof WindowRolled
         || event instanceof CircuitOpened || event instanceof CircuitClosed) {
       if (!origin.equals(self)) {
         return skip(nextSeen); // another region's own quota and circuits
       }
-      return new ReplicatedTenantState(tenant.apply(event), stamps, revoked, nextSeen);
+      return new ReplicatedTenantState(tenant.apply(event), stamps, revoked, nextSeen, imports);
     }
     throw new IllegalArgumentException("unknown event " + event.getClass().getName());
   }
@@ -168,12 +175,44 @@ public record ReplicatedTenantState(
         tenant.createdAt(), tenant.revision() + 1, tenant.windows(), tenant.nodes(), tenant.circuits(), tenant.rights());
   }
 
+  /**
+   * An import from the single-region journal. Its settings are stamped at the epoch, older than
+   * every write, so a region importing late never undoes a change made since; all regions import
+   * the same values, so which import's stamp wins does not matter. Its keys join the two-phase
+   * set like issues and revocations; its usage counts only in the importing region's own windows.
+   */
+  private ReplicatedTenantState imported(TenantImported e, String origin, String self, Set<String> nextSeen) {
+    Stamp epoch = new Stamp(0, origin);
+    Set<String> nextImports = new HashSet<>(imports);
+    nextImports.add(origin);
+    ReplicatedTenantState r = new ReplicatedTenantState(tenant, stamps, revoked, nextSeen, nextImports)
+        .created(new TenantCreated(e.tenantId(), e.limits(), e.models(), e.createdAt()), epoch, nextSeen);
+    if (!e.enabled()) {
+      Map<String, Stamp> next = join(r.stamps, DISABLED, epoch);
+      r = new ReplicatedTenantState(withEnabled(r.tenant, enabled(next), 0), next, r.revoked, nextSeen, r.imports);
+    }
+    for (TenantState.KeyRecord k : e.keys()) {
+      r = r.apply(new KeyIssued(k.keyId(), k.keyHash(), k.createdAt()), origin, self);
+      if (k.revokedAt() != null) {
+        r = r.apply(new KeyRevoked(k.keyId(), k.revokedAt()), origin, self);
+      }
+    }
+    if (origin.equals(self)) {
+      TenantState own = r.tenant.apply(e);
+      TenantState t = new TenantState(r.tenant.tenantId(), r.tenant.enabled(), r.tenant.limits(), r.tenant.models(),
+          r.tenant.keys(), r.tenant.createdAt(), r.tenant.revision(), own.windows(), own.nodes(), r.tenant.circuits(),
+          r.tenant.rights());
+      r = new ReplicatedTenantState(t, r.stamps, r.revoked, nextSeen, r.imports);
+    }
+    return r;
+  }
+
   /** The event changes nothing here but counts as applied. */
   private ReplicatedTenantState skip(Set<String> nextSeen) {
     TenantState t = new TenantState(tenant.tenantId(), tenant.enabled(), tenant.limits(), tenant.models(),
         tenant.keys(), tenant.createdAt(), tenant.revision() + 1, tenant.windows(), tenant.nodes(), tenant.circuits(),
         tenant.rights());
-    return new ReplicatedTenantState(t, stamps, revoked, nextSeen);
+    return new ReplicatedTenantState(t, stamps, revoked, nextSeen, imports);
   }
 
   /**
@@ -188,16 +227,15 @@ public record ReplicatedTenantState(
       models = e.models() == null ? null : List.copyOf(e.models());
       next.put(MODELS, stamp);
     }
-    boolean enabled = tenant.enabled();
     Stamp en = stamps.get(ENABLED);
-    if (en == null || stamp.millis() > en.millis()) { // a disable wins the tie
-      enabled = true;
+    if (stamp.after(en)) {
       next.put(ENABLED, stamp);
     }
+    boolean enabled = enabled(next);
     Instant createdAt = tenant.createdAt() == null || e.at().isBefore(tenant.createdAt()) ? e.at() : tenant.createdAt();
     TenantState t = new TenantState(e.tenantId(), enabled, limits, models, tenant.keys(), createdAt,
         tenant.revision() + 1, tenant.windows(), tenant.nodes(), tenant.circuits(), tenant.rights());
-    return new ReplicatedTenantState(t, next, revoked, nextSeen);
+    return new ReplicatedTenantState(t, next, revoked, nextSeen, imports);
   }
 
   /**
@@ -209,9 +247,9 @@ public record ReplicatedTenantState(
     Map<String, Stamp> next = new LinkedHashMap<>(stamps);
     TenantLimits merged = merge(tenant.limits(), value, all, stamp, next);
     if (merged.equals(tenant.limits())) {
-      return new ReplicatedTenantState(skip(nextSeen).tenant(), next, revoked, nextSeen);
+      return new ReplicatedTenantState(skip(nextSeen).tenant(), next, revoked, nextSeen, imports);
     }
-    return new ReplicatedTenantState(tenant.apply(new LimitsChanged(merged, at)), next, revoked, nextSeen);
+    return new ReplicatedTenantState(tenant.apply(new LimitsChanged(merged, at)), next, revoked, nextSeen, imports);
   }
 
   /** Each field of {@code value} (every one, or only the set ones) that is newer than its register replaces it. */
@@ -233,6 +271,23 @@ public record ReplicatedTenantState(
   private static Object[] fields(TenantLimits l) {
     return new Object[] {l.requestsPerMinute(), l.tokensPerMinute(), l.tokensPerDay(), l.spendUsdPerDay(),
         l.spendUsdPerMonth(), l.maxConcurrentRequests()};
+  }
+
+  /** Whether the tenant is enabled: created, and the latest create is later than the latest disable. */
+  private static boolean enabled(Map<String, Stamp> stamps) {
+    Stamp created = stamps.get(ENABLED);
+    Stamp disabled = stamps.get(DISABLED);
+    return created != null && (disabled == null || created.millis() > disabled.millis());
+  }
+
+  /** {@code stamps} with {@code register} at the later of its stamp and {@code stamp}. */
+  private static Map<String, Stamp> join(Map<String, Stamp> stamps, String register, Stamp stamp) {
+    return stamp.after(stamps.get(register)) ? with(stamps, register, stamp) : stamps;
+  }
+
+  private static TenantState withEnabled(TenantState t, boolean enabled, int revisions) {
+    return new TenantState(t.tenantId(), enabled, t.limits(), t.models(), t.keys(), t.createdAt(),
+        t.revision() + revisions, t.windows(), t.nodes(), t.circuits(), t.rights());
   }
 
   private static Map<String, Stamp> with(Map<String, Stamp> stamps, String register, Stamp stamp) {

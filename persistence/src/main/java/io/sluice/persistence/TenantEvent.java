@@ -83,4 +83,15 @@ public sealed interface TenantEvent extends CborSerializable {
    */
   record RightsTransferred(RightsPool pool, long windowId, String from, String to, long amount, long total,
       long answeredSeq, Instant at) implements TenantEvent {}
+
+  /**
+   * A region's replica took over a tenant from the single-region journal (persistence id {@code
+   * Tenant|<id>}): its settings, its keys (revoked ones with their revocation) and what was
+   * committed against each limit in the windows it was in. Every region imports for itself, from
+   * the same legacy events, so the settings and keys agree; each counts the imported usage in its
+   * own windows, which errs towards admitting less until those windows end.
+   */
+  record TenantImported(String tenantId, boolean enabled, TenantLimits limits, List<String> models,
+      List<TenantState.KeyRecord> keys, Instant createdAt, Map<WindowKind, Long> windows,
+      Map<Quantity, Long> committed, Instant at) implements TenantEvent {}
 }

@@ -10,6 +10,7 @@ import io.sluice.persistence.TenantEvent.LimitsPatched;
 import io.sluice.persistence.TenantEvent.ModelsChanged;
 import io.sluice.persistence.TenantEvent.TenantCreated;
 import io.sluice.persistence.TenantEvent.TenantDisabled;
+import io.sluice.persistence.TenantEvent.TenantImported;
 import io.sluice.persistence.TenantEvent.RightsTransferred;
 import io.sluice.persistence.TenantEvent.RightsWanted;
 import io.sluice.persistence.TenantEvent.UsageSettled;
@@ -121,6 +122,8 @@ public record TenantState(
       return withRights(rev, current(e.pool(), e.windowId()) ? rights.apply(e) : rights);
     } else if (event instanceof RightsTransferred e) {
       return withRights(rev, current(e.pool(), e.windowId()) ? rights.apply(e) : rights);
+    } else if (event instanceof TenantImported e) {
+      return imported(rev, e);
     } else if (event instanceof CircuitClosed e) {
       Map<String, CircuitState> next = new LinkedHashMap<>(circuits);
       next.remove(e.deployment());
@@ -131,6 +134,48 @@ public record TenantState(
 
   private TenantState with(long rev, boolean enabled, TenantLimits limits, List<String> models, Map<String, KeyRecord> keys) {
     return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, windows, nodes, circuits, rights);
+  }
+
+  /** The node share an import's usage is held under until its windows end. */
+  public static final String IMPORTED = "imported-from-single-region";
+
+  /**
+   * The imported settings and keys; the imported usage as what {@link #IMPORTED} used, in the
+   * imported windows (when this state has no windows yet), expiring at once: it counts against
+   * the limits, also after a limits change revokes leases, until those windows roll.
+   */
+  private TenantState imported(long rev, TenantImported e) {
+    Map<String, KeyRecord> nextKeys = new LinkedHashMap<>(keys);
+    for (KeyRecord k : e.keys()) {
+      nextKeys.putIfAbsent(k.keyId(), k);
+    }
+    Map<WindowKind, Long> nextWindows = windows;
+    Map<String, NodeShare> nextNodes = nodes;
+    if (windows.isEmpty() && !e.windows().isEmpty()) {
+      nextWindows = Map.copyOf(e.windows());
+      Map<WindowKind, UsageCounters> used = usedOf(e.committed());
+      if (!used.isEmpty()) {
+        Map<String, NodeShare> n = new LinkedHashMap<>(nodes);
+        n.put(IMPORTED, new NodeShare(Map.of(), used, 0, e.at(), 0, 0));
+        nextNodes = Map.copyOf(n);
+      }
+    }
+    return new TenantState(e.tenantId(), e.enabled(), e.limits(), copy(e.models()), Map.copyOf(nextKeys),
+        e.createdAt(), rev, nextWindows, nextNodes, circuits, rights);
+  }
+
+  /** Usage counters per window kind that {@link Quantity#of} reads back as {@code committed}. */
+  private static Map<WindowKind, UsageCounters> usedOf(Map<Quantity, Long> committed) {
+    long rpm = committed.getOrDefault(Quantity.REQUESTS_PER_MINUTE, 0L);
+    long tpm = committed.getOrDefault(Quantity.TOKENS_PER_MINUTE, 0L);
+    long tpd = committed.getOrDefault(Quantity.TOKENS_PER_DAY, 0L);
+    long spd = committed.getOrDefault(Quantity.SPEND_PER_DAY, 0L);
+    long spm = committed.getOrDefault(Quantity.SPEND_PER_MONTH, 0L);
+    Map<WindowKind, UsageCounters> used = new EnumMap<>(WindowKind.class);
+    if (rpm > 0 || tpm > 0) used.put(WindowKind.MINUTE, new UsageCounters(rpm, tpm, 0, 0));
+    if (tpd > 0 || spd > 0) used.put(WindowKind.DAY, new UsageCounters(0, tpd, 0, spd));
+    if (spm > 0) used.put(WindowKind.MONTH, new UsageCounters(0, 0, 0, spm));
+    return Map.copyOf(used);
   }
 
   private TenantState withRights(long rev, RegionRights rights) {

@@ -107,7 +107,12 @@ class GoldenPayloadTest {
         new Object[] {"ReplicatedTenantState", new ReplicatedTenantState(withRights,
             Map.of("enabled", new ReplicatedTenantState.Stamp(AT.toEpochMilli(), "r1"),
                 "limits.requests_per_minute", new ReplicatedTenantState.Stamp(AT.toEpochMilli() + 5, "r2")),
-            Map.of("key_9", AT), java.util.Set.of("r1", "r2"))},
+            Map.of("key_9", AT), java.util.Set.of("r1", "r2"), java.util.Set.of())},
+        new Object[] {"TenantImported", new TenantEvent.TenantImported("acme", true, LIMITS, List.of("gpt-4o-mini"),
+            List.of(new TenantState.KeyRecord("key_1", "ab".repeat(32), AT, null),
+                new TenantState.KeyRecord("key_2", "cd".repeat(32), AT, AT.plusSeconds(5))),
+            AT.minusSeconds(3600), Map.of(WindowKind.MINUTE, 29_000_000L, WindowKind.DAY, 20_419L),
+            Map.of(Quantity.TOKENS_PER_DAY, 1234L), AT)},
         new Object[] {"UsageCounters", new UsageCounters(3, 40, 50, 1_234_567)},
         new Object[] {"TenantLimits", LIMITS},
         new Object[] {"KeyRecord", new TenantState.KeyRecord("key_1", "cd".repeat(32), AT, AT)});

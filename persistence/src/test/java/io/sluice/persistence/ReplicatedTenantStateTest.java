@@ -142,6 +142,36 @@ class ReplicatedTenantStateTest {
     assertTrue(apply("r1", CREATED, r2(new ModelsChanged(List.of("m"), T))).heardFromAll(Set.of("r1", "r2")));
   }
 
+  private static final TenantEvent.TenantImported IMPORT = new TenantEvent.TenantImported("acme", true, L, List.of("m"),
+      List.of(new TenantState.KeyRecord("k1", "aa", T, null), new TenantState.KeyRecord("k2", "bb", T, T)),
+      T.minusSeconds(60), Map.of(WindowKind.DAY, 20L), Map.of(Quantity.TOKENS_PER_DAY, 400L), T.plusSeconds(100));
+
+  @Test
+  void apply_importsFromBothRegions_agreeAndCountUsageOnlyInTheImportingRegion() {
+    ReplicatedTenantState a = apply("r1", r1(IMPORT), r2(IMPORT));
+    ReplicatedTenantState b = apply("r2", r2(IMPORT), r1(IMPORT));
+    assertEquals(a.stamps(), b.stamps());
+    assertEquals(a.tenant().keys(), b.tenant().keys());
+    assertEquals(L, a.tenant().limits());
+    assertEquals(Set.of("r1", "r2"), a.imports());
+    assertFalse(a.tenant().keys().get("k2").active());
+    assertEquals(400, a.tenant().nodes().get(TenantState.IMPORTED).committed(Quantity.TOKENS_PER_DAY));
+    assertEquals(Map.of(), apply("r1", r2(IMPORT)).tenant().nodes(), "another region's import uses nothing here");
+  }
+
+  @Test
+  void apply_importAfterAChange_neverUndoesIt() {
+    From patch = r1(new LimitsPatched(rpm(7), T.plusSeconds(10)));
+    ReplicatedTenantState s = apply("r1", r1(IMPORT), patch, r2(IMPORT)); // r2 imported later, at T+100
+    assertEquals(7, s.tenant().limits().requestsPerMinute());
+  }
+
+  @Test
+  void apply_limitsChangeAfterAnImport_keepsTheImportedUsage() {
+    ReplicatedTenantState s = apply("r1", r1(IMPORT), r1(new LimitsPatched(rpm(7), T.plusSeconds(10))));
+    assertEquals(400, s.tenant().nodes().get(TenantState.IMPORTED).committed(Quantity.TOKENS_PER_DAY));
+  }
+
   @Test
   void nextStamp_clockBehindTheRegister_stampsAfterIt() {
     ReplicatedTenantState s = apply("r1", CREATED);
@@ -170,6 +200,11 @@ class ReplicatedTenantStateTest {
     logs.get("r1").add(new TenantCreated("acme", L, null, T));
     if (rnd.nextBoolean()) {
       logs.get("r2").add(new TenantCreated("acme", rpm(1), List.of("x"), T.plusMillis(rnd.nextInt(3))));
+    }
+    for (String r : regions) {
+      if (rnd.nextInt(3) == 0) {
+        logs.get(r).add(0, IMPORT); // a region that imported from the single-region journal first
+      }
     }
     for (int i = 0; i < 40; i++) {
       String origin = regions.get(rnd.nextInt(3));

@@ -7,6 +7,7 @@ import io.sluice.node.tenant.TenantCommand.Disable;
 import io.sluice.node.tenant.TenantCommand.Get;
 import io.sluice.node.tenant.TenantCommand.IssueKey;
 import io.sluice.node.tenant.TenantCommand.LeaseReply;
+import io.sluice.node.tenant.TenantCommand.LegacyLoaded;
 import io.sluice.node.tenant.TenantCommand.Lookup;
 import io.sluice.node.tenant.TenantCommand.Rejection;
 import io.sluice.node.tenant.TenantCommand.ReportUpstream;
@@ -31,6 +32,7 @@ import io.sluice.persistence.TenantEvent.RightsTransferred;
 import io.sluice.persistence.TenantEvent.RightsWanted;
 import io.sluice.persistence.TenantEvent.TenantCreated;
 import io.sluice.persistence.TenantEvent.TenantDisabled;
+import io.sluice.persistence.TenantEvent.TenantImported;
 import io.sluice.persistence.TenantEvent.UsageSettled;
 import io.sluice.persistence.TenantLimits;
 import io.sluice.persistence.TenantState;
@@ -55,6 +57,10 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.pattern.StatusReply;
+import org.apache.pekko.persistence.query.PersistenceQuery;
+import org.apache.pekko.persistence.query.javadsl.CurrentEventsByPersistenceIdQuery;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.ReplicaId;
 import org.apache.pekko.persistence.typed.ReplicationId;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
@@ -63,6 +69,7 @@ import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.ReplicatedEventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.ReplicatedEventSourcing;
 import org.apache.pekko.persistence.typed.javadsl.ReplicationContext;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 
 /**
  * One region's replica of a tenant, when several regions are configured: a Replicated Event
@@ -96,12 +103,16 @@ public final class ReplicatedTenantEntity
   private final Map<String, Integer> circuitFailures = new HashMap<>();
   /** As in {@link TenantEntity}: per node, the answer to its last granting acquire; transient. */
   private Map<String, Answered> lastGrants;
+  private final ActorSystem<?> system;
+  private final String queryPluginId;
+  /** While the single-region journal is read, commands wait (stashed), so none sees a half-imported tenant. */
+  private boolean importing;
 
   private record Answered(long seq, LeaseReply reply) {}
 
-  private ReplicatedTenantEntity(ReplicationContext context, ActorRef<TenantCommand> selfRef,
+  private ReplicatedTenantEntity(ReplicationContext context, ActorSystem<?> system, ActorRef<TenantCommand> selfRef,
       ActorRef<Topic.Command<TenantChanged>> changes, InstantSource clock, QuotaSettings quota,
-      RegionSettings settings, ReplicationLag lag) {
+      RegionSettings settings, ReplicationLag lag, String queryPluginId) {
     super(context, java.util.Optional.of(
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(5), 0.1)));
     this.tenantId = context.entityId();
@@ -114,6 +125,8 @@ public final class ReplicatedTenantEntity
     this.ledger = new QuotaLedger(quota);
     this.escrow = new Escrow(settings);
     this.lag = lag;
+    this.system = system;
+    this.queryPluginId = queryPluginId;
   }
 
   /** Registers this region's replicas with Cluster Sharding, under {@link TenantEntity#ENTITY_KEY}. */
@@ -133,7 +146,8 @@ public final class ReplicatedTenantEntity
     return Behaviors.setup(ctx -> ReplicatedEventSourcing.commonJournalConfig(
         new ReplicationId(TenantEntity.ENTITY_KEY.name(), tenantId, new ReplicaId(settings.self())),
         all, queryPluginId,
-        rc -> new ReplicatedTenantEntity(rc, ctx.getSelf(), changes, clock, quota, settings, lag)));
+        rc -> new ReplicatedTenantEntity(rc, ctx.getSystem(), ctx.getSelf(), changes, clock, quota, settings, lag,
+            queryPluginId)));
   }
 
   @Override
@@ -153,6 +167,12 @@ public final class ReplicatedTenantEntity
   }
 
   private Effect<TenantEvent, ReplicatedTenantState> handle(ReplicatedTenantState rs, TenantCommand command) {
+    if (command instanceof LegacyLoaded c) {
+      return onLegacyLoaded(rs, c);
+    }
+    if (importing) {
+      return Effect().stash();
+    }
     TenantState s = rs.tenant();
     if (command instanceof Acquire c) {
       return onAcquire(s, c);
@@ -219,6 +239,57 @@ public final class ReplicatedTenantEntity
           : Effect().reply(c.replyTo(), StatusReply.success(s));
     }
     throw new IllegalArgumentException("unknown tenant command " + command.getClass().getName());
+  }
+
+  /**
+   * After recovery, a region that has not imported the tenant reads the single-region journal
+   * ({@code Tenant|<id>}, written before regions were configured) when the tenant does not exist
+   * here yet or exists only through other regions' imports. Every region imports for itself:
+   * the values agree, and each must count the imported usage (see {@link
+   * io.sluice.persistence.TenantEvent.TenantImported}). A tenant created since regions exist is
+   * never looked up there.
+   */
+  @Override
+  public SignalHandler<ReplicatedTenantState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), rs -> {
+          boolean needed = !rs.imports().contains(self) && (!rs.tenant().exists() || !rs.imports().isEmpty());
+          if (needed) {
+            importing = true;
+            readLegacy();
+          }
+        })
+        .build();
+  }
+
+  private void readLegacy() {
+    String pid = PersistenceId.of(TenantEntity.ENTITY_KEY.name(), tenantId).id();
+    PersistenceQuery.get(system.classicSystem())
+        .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, queryPluginId)
+        .currentEventsByPersistenceId(pid, 0L, Long.MAX_VALUE)
+        .runFold(TenantState.EMPTY, (s, env) -> env.event() instanceof TenantEvent e ? s.apply(e) : s, system)
+        .whenComplete((legacy, failure) -> selfRef.tell(new LegacyLoaded(failure == null ? legacy : null)));
+  }
+
+  private Effect<TenantEvent, ReplicatedTenantState> onLegacyLoaded(ReplicatedTenantState rs, LegacyLoaded c) {
+    importing = false;
+    TenantState legacy = c.legacy();
+    if (legacy == null || !legacy.exists() || rs.imports().contains(self)) {
+      return Effect().unstashAll();
+    }
+    Map<Quantity, Long> committed = new EnumMap<>(Quantity.class);
+    for (Quantity q : Quantity.values()) {
+      long v = QuotaLedger.committed(legacy, q);
+      if (v > 0) {
+        committed.put(q, v);
+      }
+    }
+    TenantImported imported = new TenantImported(legacy.tenantId(), legacy.enabled(), legacy.limits(), legacy.models(),
+        List.copyOf(legacy.keys().values()), legacy.createdAt(), Map.copyOf(legacy.windows()), Map.copyOf(committed),
+        clock.instant());
+    return Effect().persist(imported)
+        .thenRun(after -> changes.tell(Topic.publish(new TenantChanged(tenantId, after.tenant()))))
+        .thenUnstashAll();
   }
 
   /** A settings write's time: now, or just after the latest stamp here when this region's clock is behind. */

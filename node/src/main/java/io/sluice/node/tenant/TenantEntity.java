@@ -160,8 +160,8 @@ public final class TenantEntity
     if (command instanceof RevokeKey c) {
       return s.exists() ? onRevokeKey(s, c) : Effect().reply(c.replyTo(), rejected(Rejection.NOT_FOUND));
     }
-    if (command instanceof TenantCommand.AnswerWants) {
-      return Effect().noReply(); // one region has no one to answer
+    if (command instanceof TenantCommand.AnswerWants || command instanceof TenantCommand.LegacyLoaded) {
+      return Effect().noReply(); // only a replicated entity answers other regions or imports
     }
     throw new IllegalArgumentException("unknown tenant command " + command.getClass().getName());
   }

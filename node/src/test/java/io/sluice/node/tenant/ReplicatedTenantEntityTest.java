@@ -203,6 +203,46 @@ class ReplicatedTenantEntityTest {
   }
 
   @Test
+  void recovery_tenantOfTheSingleRegionJournal_isImportedWithKeysUsageAndLaterChangesWin() {
+    // Before regions: the single-region entity, persistence id Tenant|<id>.
+    ActorRef<TenantCommand> legacy = testKit.spawn(TenantEntity.create(tenantId, changes.ref(), () -> NOW, QUOTA));
+    ask(legacy, r -> new Create(new TenantLimits(10L, null, 1000L, null, null, null), List.of("m"), r));
+    ask(legacy, r -> new IssueKey("k1", "ab".repeat(32), r));
+    ask(legacy, r -> new IssueKey("k2", "cd".repeat(32), r));
+    ask(legacy, r -> new RevokeKey("k2", r));
+    TestProbe<LeaseReply> lease = testKit.createTestProbe();
+    legacy.tell(new Acquire("old-node", 1, NOW.plusSeconds(10), NOW, Map.of(Quantity.TOKENS_PER_DAY, 400L),
+        Map.of(Quantity.TOKENS_PER_DAY, 400L), 0, 0, lease.ref()));
+    assertEquals(400L, lease.receiveMessage().granted().get(Quantity.TOKENS_PER_DAY));
+    testKit.stop(legacy);
+
+    // With regions: r1 imports at its first command, and a change made there afterwards...
+    ActorRef<TenantCommand> r1 = replica("r1", clock1, new ReplicationLag());
+    TenantState imported = lookup(r1);
+    assertEquals(new TenantLimits(10L, null, 1000L, null, null, null), imported.limits());
+    assertEquals(List.of("m"), imported.models());
+    assertTrue(imported.keys().get("k1").active());
+    assertFalse(imported.keys().get("k2").active());
+    clock1.set(NOW.plusSeconds(5));
+    ask(r1, r -> new Update(new TenantLimits(20L, null, null, null, null, null), false, null, r));
+    // ...is not undone by r2 importing later.
+    ActorRef<TenantCommand> r2 = replica("r2", clock2, new ReplicationLag());
+    eventually(r2, s -> assertEquals(20L, s.limits().requestsPerMinute()));
+    eventually(r1, s -> assertEquals(20L, s.limits().requestsPerMinute()));
+    TenantState s2 = lookup(r2);
+    assertFalse(s2.keys().get("k2").active(), "a key revoked before the migration stays revoked");
+    // r2 counts the 400 tokens used before the migration against its 500: 200 more do not fit.
+    TestProbe<LeaseReply> probe = testKit.createTestProbe();
+    r2.tell(new Acquire("n", 1, NOW.plusSeconds(10), NOW, Map.of(Quantity.TOKENS_PER_DAY, 200L),
+        Map.of(Quantity.TOKENS_PER_DAY, 200L), 0, 0, probe.ref()));
+    LeaseReply first = probe.receiveMessage();
+    assertTrue(first.exhausted().containsKey(Quantity.TOKENS_PER_DAY), () -> first + " / " + s2);
+    r2.tell(new Acquire("n", 2, NOW.plusSeconds(10), NOW, Map.of(Quantity.TOKENS_PER_DAY, 100L),
+        Map.of(Quantity.TOKENS_PER_DAY, 100L), 0, 0, probe.ref()));
+    assertEquals(100L, probe.receiveMessage().granted().get(Quantity.TOKENS_PER_DAY));
+  }
+
+  @Test
   void snapshot_beforeEveryRegionWasHeardFrom_isNotTakenAndAfterwardsIsAndRecovers() {
     ActorRef<TenantCommand> r1 = replica("r1", clock1, new ReplicationLag());
     ask(r1, r -> new Create(null, null, r));
