@@ -87,6 +87,8 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 public final class ReplicatedTenantEntity
     extends ReplicatedEventSourcedBehavior<TenantCommand, TenantEvent, ReplicatedTenantState> {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ReplicatedTenantEntity.class);
+
   /** Events between snapshots, once every region has been heard from. */
   static final int SNAPSHOT_EVERY = 100;
 
@@ -268,13 +270,24 @@ public final class ReplicatedTenantEntity
         .getReadJournalFor(CurrentEventsByPersistenceIdQuery.class, queryPluginId)
         .currentEventsByPersistenceId(pid, 0L, Long.MAX_VALUE)
         .runFold(TenantState.EMPTY, (s, env) -> env.event() instanceof TenantEvent e ? s.apply(e) : s, system)
-        .whenComplete((legacy, failure) -> selfRef.tell(new LegacyLoaded(failure == null ? legacy : null)));
+        .whenComplete((legacy, failure) -> {
+          if (failure != null) {
+            LOG.warn("Reading the single-region journal of tenant {} failed", tenantId, failure);
+          }
+          selfRef.tell(new LegacyLoaded(failure == null ? legacy : null));
+        });
   }
 
   private Effect<TenantEvent, ReplicatedTenantState> onLegacyLoaded(ReplicatedTenantState rs, LegacyLoaded c) {
-    importing = false;
     TenantState legacy = c.legacy();
-    if (legacy == null || !legacy.exists() || rs.imports().contains(self)) {
+    if (legacy == null) {
+      // Unread, a legacy tenant would look missing and could be created anew over its keys: fail;
+      // the entity stops (its waiting commands time out) and reads again when sharding starts it
+      // for the next command.
+      throw new IllegalStateException("could not read the single-region journal of tenant " + tenantId);
+    }
+    importing = false;
+    if (!legacy.exists() || rs.imports().contains(self)) {
       return Effect().unstashAll();
     }
     Map<Quantity, Long> committed = new EnumMap<>(Quantity.class);
