@@ -9,10 +9,25 @@ import io.sluice.node.health.ClusterInfo;
 import io.sluice.node.health.RegionInfo;
 import io.sluice.node.health.JournalProbe;
 import io.sluice.node.health.Readiness;
+import io.sluice.node.console.ConsoleRoutes;
+import io.sluice.node.console.ConsoleSettings;
 import io.sluice.node.http.AdminRoutes;
+import io.sluice.node.tenant.TenantIndex;
+import io.sluice.node.tenant.TenantIndexSettings;
 import io.sluice.node.http.HealthRoutes;
 import io.sluice.node.http.HttpServer;
-import io.sluice.node.http.InferenceRoutes;
+import io.sluice.node.inference.CircuitReports;
+import io.sluice.node.inference.Gate;
+import io.sluice.node.inference.InferencePipeline;
+import io.sluice.node.surface.HttpFront;
+import io.sluice.node.surface.openai.OpenAiSurface;
+import io.sluice.node.surface.anthropic.AnthropicSurface;
+import io.sluice.node.provider.anthropic.AnthropicAdapter;
+import io.sluice.node.provider.azure.AzureAdapter;
+import io.sluice.node.provider.azure.EntraTokens;
+import io.sluice.node.api.RequestScan;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.http.javadsl.model.HttpResponse;
 import io.sluice.node.provider.ProviderAdapter;
 import io.sluice.node.provider.UpstreamClient;
 import io.sluice.node.provider.openai.OpenAiAdapter;
@@ -102,6 +117,8 @@ public final class Main {
       System.exit(2);
       return;
     }
+    JvmFlags.untunedWarning(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments(),
+        Runtime.getRuntime().maxMemory()).ifPresent(LOG::warn);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "sluice", config);
     try {
       init(system, NodeSettings.from(config)).toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -116,7 +133,11 @@ public final class Main {
   public static java.util.concurrent.CompletionStage<ServerBinding> init(ActorSystem<?> system, NodeSettings settings) {
     Config config = system.settings().config();
     ModelCatalog catalog = ModelCatalog.from(config);
-    Map<String, ProviderAdapter> adapters = Map.of("openai", new OpenAiAdapter());
+    EntraTokens entra = EntraTokens.start(
+        catalog.models().values().stream().flatMap(m -> m.deployments().stream()).toList());
+    system.getWhenTerminated().thenRun(entra::close);
+    Map<String, ProviderAdapter> adapters = Map.of("openai", new OpenAiAdapter(), "anthropic", new AnthropicAdapter(),
+        "azure", new AzureAdapter(entra));
     for (ModelCatalog.Model m : catalog.models().values()) {
       for (Deployment d : m.deployments()) {
         if (!adapters.containsKey(d.provider())) {
@@ -192,13 +213,27 @@ public final class Main {
 
 
     Materializer materializer = Materializer.matFromSystem(system);
-    InferenceRoutes inference = new InferenceRoutes(system, settings, directory, catalog, adapters,
-        new UpstreamClient(system), admission, quota, new TokenEstimator(quota.tokenCacheEntries()), routing, planner, retries,
-        states, metrics);
+    InferencePipeline pipeline = new InferencePipeline(
+        new Gate(directory, catalog, admission, quota),
+        new InferencePipeline.Routing(adapters, new UpstreamClient(system), planner, retries, states,
+            new CircuitReports(sharding), routing.deadline()),
+        metrics,
+        new InferencePipeline.Runtime(system.classicSystem().scheduler(), system.executionContext(), materializer,
+            System::nanoTime));
+    HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer);
+    RequestScan.TokenCounter tokens = new TokenEstimator(quota.tokenCacheEntries()).counter("o200k");
+    OpenAiSurface openai = new OpenAiSurface(front, pipeline, tokens);
+    AnthropicSurface anthropic = new AnthropicSurface(front, pipeline, tokens);
+    TenantIndexSettings listing = TenantIndexSettings.from(config);
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
-        new ClusterInfo(system, settings.askTimeout()), new RegionInfo(regions, regionLag), materializer);
-    return HttpServer.bind(system, settings, settings.drainTimeout(), inference::direct, new HealthRoutes(readiness, metrics).route(), inference.route(),
-            admin.route())
+        new ClusterInfo(system, settings.askTimeout()), new RegionInfo(regions, regionLag), materializer,
+        TenantIndex.fromJournal(system, listing), listing);
+    ConsoleRoutes console = new ConsoleRoutes(ConsoleSettings.from(config));
+    return HttpServer.bind(system, settings, settings.drainTimeout(), request -> {
+          CompletionStage<HttpResponse> answer = openai.direct(request);
+          return answer != null ? answer : anthropic.direct(request);
+        },
+            new HealthRoutes(readiness, metrics).route(), openai.route(), admin.route(), console.route())
         .thenApply(binding -> {
           LOG.info("Sluice node listening on http://{}:{} ({})", settings.httpHost(),
               binding.localAddress().getPort(), settings);

@@ -7,12 +7,16 @@ import java.time.Duration;
 /**
  * The node's own settings, read once from {@code sluice.node}, {@code sluice.http} and {@code
  * sluice.auth}. Numbers used by the node's code come from here, not from literals.
+ *
+ * @param bodyTimeout how long a request body may take to arrive (then 408), apart from the ask
+ *     timeout of the tenant store, so that a slow upload is never blamed on the store
  */
 public record NodeSettings(
     String httpHost,
     int httpPort,
     String adminKey,
     long maxRequestBodyBytes,
+    Duration bodyTimeout,
     Path dataDir,
     Duration askTimeout,
     Duration probeInterval,
@@ -32,6 +36,7 @@ public record NodeSettings(
         http.getInt("port"),
         adminKey == null || adminKey.isBlank() ? null : adminKey,
         http.getBytes("max-request-body"),
+        http.getDuration("body-timeout"),
         Path.of(node.getString("data-dir")),
         node.getDuration("ask-timeout"),
         node.getDuration("readiness.probe-interval"),

@@ -92,6 +92,25 @@ class AdminIT {
   }
 
   @Test
+  void patchTenant_wrongTypes_answer400AndLeaveTheTenantAsItWas() {
+    String id = Fixtures.tenant("patch-types");
+    Api.tenantWithKey(node, id, "\"limits\":{\"requests_per_minute\":10},\"models\":[\"gpt-4o-mini\"]");
+    String[] bodies = {
+        "{\"models\":\"alias\"}", "{\"models\":{\"a\":\"alias\"}}", "{\"models\":[1]}",
+        "{\"models\":[[\"alias\"]]}", "{\"models\":true}", "{\"models\":7}", "{\"models\":[\"alias\",{}]}",
+        "{\"limits\":\"x\"}", "{\"limits\":[1]}", "{\"limits\":5}", "{\"limits\":{\"requests_per_minute\":\"many\"}}",
+        "{\"limits\":{\"requests_per_minute\":[1]}}", "[]", "\"models\""};
+    for (String body : bodies) {
+      JsonNode error = ErrorsIT.assertEnvelope(Api.admin(node, "PATCH", "/admin/v1/tenants/" + id, body), 400);
+      assertEquals("invalid_request_error", error.get("type").asText(), body);
+    }
+    JsonNode t = Api.json(Api.admin(node, "GET", "/admin/v1/tenants/" + id, null).body());
+    assertEquals(1, t.get("models").size(), t.toString());
+    assertEquals("gpt-4o-mini", t.at("/models/0").asText());
+    assertEquals(10, t.at("/limits/requests_per_minute").asInt());
+  }
+
+  @Test
   void keys_listShowsIdsAndTimesButNeverKeysOrHashes() {
     String id = Fixtures.tenant("keys");
     String key = Api.tenantWithKey(node, id, null);

@@ -59,6 +59,17 @@ class CassandraJournalIT {
   }
 
   @Test
+  void listTenants_cassandraJournal_listsFromItsPersistenceIds() {
+    String id = "listed-" + ProcessHandle.current().pid();
+    assertEquals(201, Api.admin(node, "POST", "/admin/v1/tenants", "{\"id\":\"" + id + "\"}").statusCode());
+    HttpResponse<String> list = Api.admin(node, "GET", "/admin/v1/tenants?search=" + id, null);
+    assertEquals(200, list.statusCode(), list.body());
+    JsonNode page = Api.json(list.body());
+    assertEquals(1, page.get("total").asInt(), list.body());
+    assertEquals(id, page.at("/data/0/id").asText());
+  }
+
+  @Test
   void start_cassandraProfile_createsNoEmbeddedDatabase() {
     Api.admin(node, "POST", "/admin/v1/tenants", "{\"id\":\"not-in-h2\"}");
 

@@ -22,8 +22,10 @@ final class Repo {
     return p;
   }
 
+  /** The node jar under test; {@code -Dsluice.node.jar=FILE} runs the tests against another build. */
   static Path nodeJar() {
-    return root().resolve("node/target/sluice.jar");
+    String jar = System.getProperty("sluice.node.jar");
+    return jar != null && !jar.isBlank() ? Path.of(jar) : root().resolve("node/target/sluice.jar");
   }
 
   /** A new directory under tests/target for one test's files. */

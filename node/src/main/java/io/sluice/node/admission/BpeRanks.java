@@ -23,10 +23,17 @@ final class BpeRanks {
   private final int[] offsets; // token i is bytes[offsets[i], offsets[i + 1])
   private final int[] table; // token id + 1 at its hash slot, 0 for empty
   private final int mask;
+  /** The longest token's length: a longer part is no token, so its lookup is skipped unhashed. */
+  private final int maxTokenBytes;
 
   private BpeRanks(byte[] bytes, int[] offsets, int tokens) {
     this.bytes = bytes;
     this.offsets = offsets;
+    int longest = 0;
+    for (int id = 0; id < tokens; id++) {
+      longest = Math.max(longest, offsets[id + 1] - offsets[id]);
+    }
+    this.maxTokenBytes = longest;
     int size = Integer.highestOneBit(Math.max(16, tokens * 2)) << 1;
     this.table = new int[size];
     this.mask = size - 1;
@@ -86,6 +93,9 @@ final class BpeRanks {
   /** The rank (token id) of {@code b[from, to)}, or -1 when it is no token. */
   int rank(byte[] b, int from, int to) {
     int len = to - from;
+    if (len > maxTokenBytes) {
+      return -1;
+    }
     int slot = hash(b, from, to) & mask;
     int entry;
     while ((entry = table[slot]) != 0) {
@@ -99,7 +109,15 @@ final class BpeRanks {
     return -1;
   }
 
-  /** The number of tokens the piece {@code b[from, to)} encodes to. */
+  /** The longest token, in bytes. */
+  int maxTokenBytes() {
+    return maxTokenBytes;
+  }
+
+  /**
+   * The number of tokens the piece {@code b[from, to)} encodes to. Takes O(n log n) time and
+   * ~36 bytes of scratch per byte of the piece, so callers bound n (see TokenEstimator).
+   */
   int count(byte[] b, int from, int to) {
     int n = to - from;
     if (n <= 1) {

@@ -1,24 +1,24 @@
 package io.sluice.node.admission;
 
-import io.sluice.node.api.OpenAiError;
+import io.sluice.node.inference.Refusal;
 import io.sluice.persistence.Quantity;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import org.apache.pekko.http.javadsl.model.HttpHeader;
 
 /**
- * A request refused for quota: 429 with OpenAI's {@code rate_limit_exceeded} (a rate: requests,
- * tokens, concurrency) or {@code insufficient_quota} (a spend budget), and the seconds until it is
- * worth retrying.
+ * A request refused for quota: 429 for a rate (requests, tokens, concurrency: worth retrying
+ * after Retry-After) or for a spend budget (not worth retrying before the window resets), 503
+ * when the tenant store cannot be asked, each with the tenant's rate-limit headers.
  */
 public final class QuotaExceeded extends RuntimeException {
-  private final transient OpenAiError error;
-  private final long retryAfterSeconds;
-  private transient java.util.List<org.apache.pekko.http.javadsl.model.HttpHeader> headers = java.util.List.of();
+  private final transient Refusal refusal;
 
-  private QuotaExceeded(OpenAiError error, long retryAfterSeconds) {
-    super(error.message(), null, false, false);
-    this.error = error;
-    this.retryAfterSeconds = retryAfterSeconds;
+  private QuotaExceeded(Refusal refusal) {
+    super(refusal.message(), null, false, false);
+    this.refusal = refusal;
   }
 
   public static QuotaExceeded of(Quantity q, long limit, Instant resetAt, Instant now) {
@@ -31,48 +31,40 @@ public final class QuotaExceeded extends RuntimeException {
       case SPEND_PER_MONTH -> "spend per month";
     };
     boolean budget = q == Quantity.SPEND_PER_DAY || q == Quantity.SPEND_PER_MONTH;
-    String limitText = budget ? String.format(java.util.Locale.ROOT, "$%.2f", limit / 1e9) : String.valueOf(limit);
+    String limitText = budget ? String.format(Locale.ROOT, "$%.2f", limit / 1e9) : String.valueOf(limit);
     String message = (budget ? "You exceeded your budget for " : "Rate limit reached for ") + what
         + ": limit " + limitText + ". Please try again in " + retry + "s.";
-    OpenAiError error = budget
-        ? new OpenAiError(429, message, "insufficient_quota", null, "insufficient_quota")
-        : new OpenAiError(429, message, q == Quantity.REQUESTS_PER_MINUTE ? "requests" : "tokens", null,
-            "rate_limit_exceeded");
-    return new QuotaExceeded(error, retry);
+    Refusal refusal = budget
+        ? new Refusal(Refusal.Kind.BUDGET_EXHAUSTED, 429, message, "insufficient_quota", null, null, retry, List.of())
+        : new Refusal(Refusal.Kind.RATE_LIMITED, 429, message, "rate_limit_exceeded", null,
+            q == Quantity.REQUESTS_PER_MINUTE ? "requests" : "tokens", retry, List.of());
+    return new QuotaExceeded(refusal);
   }
 
   public static QuotaExceeded concurrency(long limit, long retryAfterSeconds) {
-    return new QuotaExceeded(new OpenAiError(429, "Concurrent request limit of " + limit
-        + " reached; retry when a request finishes.", "requests", null, "rate_limit_exceeded"), retryAfterSeconds);
+    return new QuotaExceeded(new Refusal(Refusal.Kind.RATE_LIMITED, 429, "Concurrent request limit of " + limit
+        + " reached; retry when a request finishes.", "rate_limit_exceeded", null, "requests", retryAfterSeconds,
+        List.of()));
   }
 
   /** The tenant store (entity, journal) does not answer and the node holds no lease that covers the request. */
   public static QuotaExceeded storeUnavailable() {
-    return new QuotaExceeded(new OpenAiError(503, "Quota cannot be checked right now (the tenant store does not "
-        + "answer) and this node holds no lease that covers the request; retry shortly.", "server_error", null,
-        "quota_store_unavailable"), 1);
+    return new QuotaExceeded(Refusal.of(Refusal.Kind.UNAVAILABLE, 503, "Quota cannot be checked right now (the"
+        + " tenant store does not answer) and this node holds no lease that covers the request; retry shortly.",
+        "quota_store_unavailable", null).retryAfter(1));
   }
 
   /** The tenant was disabled while the request waited for quota. */
   public static QuotaExceeded tenantGone() {
-    return new QuotaExceeded(OpenAiError.invalidApiKey(), 0);
+    return new QuotaExceeded(Refusal.unauthenticated());
   }
 
-  /** Attaches the tenant's x-ratelimit-* headers to the 429. */
-  QuotaExceeded withHeaders(java.util.List<org.apache.pekko.http.javadsl.model.HttpHeader> headers) {
-    this.headers = headers;
-    return this;
+  /** Attaches the tenant's x-ratelimit-* headers to the refusal. */
+  QuotaExceeded withHeaders(List<HttpHeader> headers) {
+    return new QuotaExceeded(refusal.withHeaders(headers));
   }
 
-  public java.util.List<org.apache.pekko.http.javadsl.model.HttpHeader> headers() {
-    return headers;
-  }
-
-  public OpenAiError error() {
-    return error;
-  }
-
-  public long retryAfterSeconds() {
-    return retryAfterSeconds;
+  public Refusal refusal() {
+    return refusal;
   }
 }

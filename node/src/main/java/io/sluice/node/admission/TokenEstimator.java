@@ -17,10 +17,21 @@ import java.nio.charset.StandardCharsets;
  * of each piece is remembered (a bounded map, as the word cache of Hugging Face's BPE tokenizers):
  * pieces are mostly words, and text repeats its words. The counts are exactly jtokkit's. Special
  * tokens such as {@code <|endoftext|>} count as ordinary text, as the upstream counts user text.
+ *
+ * <p>Memory and time per piece are bounded: a piece longer than {@link #MAX_EXACT_PIECE} chars
+ * (no word is; a base64 blob or a run of one letter can be megabytes) is counted in slices of that
+ * length, each exactly, and the counts are added. The merge's scratch is then at most ~36 bytes per
+ * byte of one slice (~1.2 MB) whatever the prompt, and the time is linear in the text with the
+ * constant of one slice's O(L log L) merge. Only merges near a slice boundary can differ from the
+ * whole piece's, so the count moves by a few tokens per 8,192 chars (a slice of a long run has some
+ * 1,000 or more tokens; TokenEstimatorTest holds it to jtokkit within one token per slice). For
+ * {@code cl100k}, counted by jtokkit, texts are handed over in slices of the same length.
  */
 public final class TokenEstimator {
   /** Longer pieces are rare and not worth remembering. */
   private static final int MAX_CACHED_PIECE = 32;
+  /** Pieces (and, for cl100k, texts) longer than this many chars are counted slice by slice. */
+  static final int MAX_EXACT_PIECE = 8192;
 
   private final EncodingRegistry registry = Encodings.newLazyEncodingRegistry();
   private final BpeRanks o200k;
@@ -38,8 +49,35 @@ public final class TokenEstimator {
    * tens of MB of heap, so {@code cl100k} is loaded only when first asked for.
    */
   public RequestScan.TokenCounter counter(String encoding) {
-    return "cl100k".equals(encoding)
-        ? registry.getEncoding(EncodingType.CL100K_BASE)::countTokensOrdinary : this::countO200k;
+    if ("cl100k".equals(encoding)) {
+      com.knuddels.jtokkit.api.Encoding cl100k = registry.getEncoding(EncodingType.CL100K_BASE);
+      return text -> countSliced(cl100k, text);
+    }
+    return this::countO200k;
+  }
+
+  /** jtokkit's count, over slices of at most {@link #MAX_EXACT_PIECE} chars. */
+  private static int countSliced(com.knuddels.jtokkit.api.Encoding encoding, String text) {
+    int n = text.length();
+    if (n <= MAX_EXACT_PIECE) {
+      return encoding.countTokensOrdinary(text);
+    }
+    int total = 0;
+    for (int from = 0; from < n; ) {
+      int to = sliceEnd(text, from, n);
+      total += encoding.countTokensOrdinary(text.substring(from, to));
+      from = to;
+    }
+    return total;
+  }
+
+  /** The end of the slice from {@code from}: at most MAX_EXACT_PIECE chars, never inside a surrogate pair. */
+  private static int sliceEnd(String text, int from, int to) {
+    int end = Math.min(to, from + MAX_EXACT_PIECE);
+    if (end < to && Character.isHighSurrogate(text.charAt(end - 1)) && Character.isLowSurrogate(text.charAt(end))) {
+      end--;
+    }
+    return end;
   }
 
   /** The {@code o200k_base} token count of {@code text}. */
@@ -60,6 +98,15 @@ public final class TokenEstimator {
   }
 
   private int piece(String text, int from, int to) {
+    if (to - from > MAX_EXACT_PIECE) {
+      int total = 0;
+      for (int p = from; p < to; ) {
+        int end = sliceEnd(text, p, to);
+        total += encode(text, p, end);
+        p = end;
+      }
+      return total;
+    }
     if (to - from > MAX_CACHED_PIECE || pieceCounts == null) {
       return encode(text, from, to);
     }

@@ -43,6 +43,69 @@ public final class AdminJson {
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record CreateTenant(String id, TenantLimits limits, List<String> models) {}
 
+  /**
+   * The body of {@code PATCH /admin/v1/tenants/{id}}, checked as strictly as POST's: only
+   * {@code limits} (an object or null) and {@code models} (an array of strings, or null for all
+   * models) may appear, and a value of any other type is refused rather than coerced.
+   *
+   * @param limits the limits to overlay, or null to leave them
+   * @param setModels whether {@code models} was present (null then means all models)
+   * @param models the new model list, or null for all models
+   */
+  public record TenantPatch(TenantLimits limits, boolean setModels, List<String> models) {
+
+    /** Reads a PATCH body; throws {@link Invalid} with the field at fault. */
+    public static TenantPatch read(byte[] body) throws Invalid, java.io.IOException {
+      com.fasterxml.jackson.databind.JsonNode node = MAPPER.readTree(body);
+      if (node == null || !node.isObject()) {
+        throw new Invalid("The body must be a JSON object.", null);
+      }
+      for (var it = node.fieldNames(); it.hasNext(); ) {
+        String f = it.next();
+        if (!f.equals("limits") && !f.equals("models")) {
+          throw new Invalid("Unknown field '" + f + "': only 'limits' and 'models' can change.", f);
+        }
+      }
+      TenantLimits limits = null;
+      com.fasterxml.jackson.databind.JsonNode l = node.get("limits");
+      if (l != null && !l.isNull()) {
+        if (!l.isObject()) {
+          throw new Invalid("'limits' must be an object.", "limits");
+        }
+        limits = MAPPER.treeToValue(l, TenantLimits.class);
+      }
+      List<String> models = null;
+      com.fasterxml.jackson.databind.JsonNode m = node.get("models");
+      if (m != null && !m.isNull()) {
+        if (!m.isArray()) {
+          throw new Invalid("'models' must be an array of model names, or null for all models.", "models");
+        }
+        models = new ArrayList<>(m.size());
+        for (com.fasterxml.jackson.databind.JsonNode e : m) {
+          if (!e.isTextual()) {
+            throw new Invalid("'models' must be an array of model names, or null for all models.", "models");
+          }
+          models.add(e.textValue());
+        }
+      }
+      return new TenantPatch(limits, node.has("models"), models);
+    }
+  }
+
+  /** An admin request body that parses as JSON but is refused with 400; names the field. */
+  public static final class Invalid extends Exception {
+    private final String param;
+
+    public Invalid(String message, String param) {
+      super(message, null, false, false);
+      this.param = param;
+    }
+
+    public String param() {
+      return param;
+    }
+  }
+
   /** A tenant as the admin API shows it. Key hashes are never shown. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonInclude(JsonInclude.Include.ALWAYS)
@@ -104,12 +167,56 @@ public final class AdminJson {
             new Counter(used.promptTokens(), null),
             new Counter(used.completionTokens(), null),
             new Counter(used.tokens(), tokenLimit),
-            new Counter(BigDecimal.valueOf(used.costNanos()).movePointLeft(9).setScale(9, RoundingMode.UNNECESSARY)
-                .stripTrailingZeros().toPlainString(), spendLimit)));
+            new Counter(usd(used.costNanos()), spendLimit)));
       }
       return new Usage(s.tenantId(), windows,
           new Counter(QuotaLedger.liveSlots(s, now), l.maxConcurrentRequests()));
     }
+  }
+
+  /** One tenant in {@code GET /admin/v1/tenants}: the tenant and its current usage against its limits. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public record TenantSummary(String id, boolean enabled, TenantLimits limits, List<String> models,
+      Instant createdAt, int activeKeys, Usage usage, List<String> circuitsOpen) {
+    public static TenantSummary of(TenantState s, Instant now) {
+      Tenant t = Tenant.of(s);
+      List<String> open = s.circuits().entrySet().stream()
+          .filter(e -> !e.getValue().status(now).equals("closed")).map(Map.Entry::getKey).sorted().toList();
+      return new TenantSummary(t.id(), t.enabled(), t.limits(), t.models(), t.createdAt(), t.activeKeys(),
+          Usage.of(s, now), open);
+    }
+  }
+
+  /**
+   * {@code GET /admin/v1/tenants}: a page of tenants in id order. {@code total} counts all that
+   * match the search; the next page starts after {@code next_after}, null on the last page.
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public record TenantPage(String object, List<TenantSummary> data, int total, boolean hasMore, String nextAfter) {}
+
+  /** Usage in one minute of {@code GET .../usage/history}. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record MinuteUsage(Instant start, long requests, long promptTokens, long completionTokens, long tokens,
+      String costUsd) {}
+
+  /** {@code GET /admin/v1/tenants/{id}/usage/history}: usage per minute, oldest first, ending with the current minute. */
+  public record UsageHistory(String tenant, List<MinuteUsage> data) {
+    public static UsageHistory of(String tenant, long firstMinute, List<UsageCounters> minutes) {
+      List<MinuteUsage> out = new ArrayList<>(minutes.size());
+      for (int i = 0; i < minutes.size(); i++) {
+        UsageCounters c = minutes.get(i);
+        out.add(new MinuteUsage(Windows.start(WindowKind.MINUTE, firstMinute + i), c.requests(), c.promptTokens(),
+            c.completionTokens(), c.tokens(), usd(c.costNanos())));
+      }
+      return new UsageHistory(tenant, out);
+    }
+  }
+
+  private static String usd(long nanos) {
+    return BigDecimal.valueOf(nanos).movePointLeft(9).setScale(9, RoundingMode.UNNECESSARY)
+        .stripTrailingZeros().toPlainString();
   }
 
   /** A tenant's circuit for one deployment. */

@@ -1,15 +1,19 @@
 package io.sluice.node.api;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.sluice.node.inference.Operation;
+import io.sluice.node.surface.Utf8;
 import java.io.IOException;
 
 /**
  * The fields Sluice needs from an OpenAI request body, found in one streaming pass without
  * building a tree: the model (and where its value sits, so it can be replaced in place), the
  * stream flags and {@code max_tokens}. Every other field is left untouched and forwarded as the
- * client sent it. The pass also checks that the body is well-formed JSON.
+ * client sent it. The pass also checks that the body is well-formed UTF-8 JSON with no key twice in
+ * one object.
  *
  * @param modelStart byte offset of the model value's opening quote
  * @param modelEnd byte offset just past its closing quote
@@ -37,39 +41,39 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
   private static final int PER_MESSAGE = 3;
   private static final int REPLY_PRIMING = 3;
 
-  private static final JsonFactory JSON = JsonFactory.builder().build();
-
-  /** Which OpenAI operation the body belongs to; each requires its own fields. */
-  public enum Operation {
-    CHAT("messages", "chat/completions"),
-    EMBEDDINGS("input", "embeddings");
-
-    private final String requiredField;
-    private final String path;
-
-    Operation(String requiredField, String path) {
-      this.requiredField = requiredField;
-      this.path = path;
-    }
-
-    /** The path under the deployment's base URL. */
-    public String path() {
-      return path;
-    }
-  }
+  /**
+   * Duplicate keys are refused anywhere in the body: with two {@code model} or {@code max_tokens}
+   * fields the gateway would check one value while an upstream may read the other. Jackson keeps a
+   * per-object name set for this (two fields inline, a hash set from the third name on).
+   */
+  private static final JsonFactory JSON = JsonFactory.builder()
+      .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .build();
+  /** Jackson's message prefix for {@code STRICT_DUPLICATE_DETECTION}; the only parse error it raises. */
+  private static final String DUPLICATE_PREFIX = "Duplicate field '";
 
   /** Thrown for a body the gateway must refuse with 400; carries the envelope. */
   public static final class InvalidRequest extends Exception {
-    private final transient OpenAiError error;
+    private final String param;
 
     InvalidRequest(String message, String param) {
       super(message, null, false, false);
-      this.error = OpenAiError.invalidRequest(message, param);
+      this.param = param;
     }
 
-    public OpenAiError error() {
-      return error;
+    /** The offending field, or null. */
+    public String param() {
+      return param;
     }
+  }
+
+  /** The field each operation requires: the one whose text is the prompt. */
+  private static String requiredField(Operation op) {
+    return switch (op) {
+      case CHAT -> "messages";
+      case EMBEDDINGS -> "input";
+      case COMPLETIONS -> "prompt";
+    };
   }
 
   /** Scans {@code body}; throws {@link InvalidRequest} for anything OpenAI would refuse with 400. */
@@ -79,6 +83,16 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
 
   /** Scans {@code body}, counting prompt tokens with {@code tokens}. */
   public static RequestScan scan(byte[] body, Operation op, TokenCounter tokens) throws InvalidRequest {
+    return scan(body, op, tokens, true);
+  }
+
+  private static RequestScan scan(byte[] body, Operation op, TokenCounter tokens, boolean checkUtf8)
+      throws InvalidRequest {
+    // Once over the whole body: Jackson would auto-detect UTF-16/32 (whose offsets the edits below
+    // cannot use) and passes ill-formed UTF-8 in the fields it skips, which would be forwarded.
+    if (checkUtf8 && Utf8.firstInvalid(body) >= 0) {
+      throw new InvalidRequest("The request body is not valid UTF-8 JSON.", null);
+    }
     String model = null;
     int objectStart;
     int streamOptionsStart = -1;
@@ -127,7 +141,7 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
             }
           }
           default -> {
-            if (field.equals(op.requiredField)) {
+            if (field.equals(requiredField(op))) {
               checkRequired(op, v);
               sawRequired = true;
               promptTokens = op == Operation.CHAT ? countMessages(p, tokens) : countInput(p, v, tokens);
@@ -140,6 +154,14 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
       if (t != JsonToken.END_OBJECT || p.nextToken() != null) {
         throw new InvalidRequest("The request body is not valid JSON.", null);
       }
+    } catch (JsonParseException e) {
+      String message = e.getOriginalMessage();
+      if (message != null && message.startsWith(DUPLICATE_PREFIX) && message.endsWith("'")) {
+        String key = message.substring(DUPLICATE_PREFIX.length(), message.length() - 1);
+        throw new InvalidRequest("The request body has the key '" + key
+            + "' more than once in one object; every key may appear only once.", key);
+      }
+      throw new InvalidRequest("We could not parse the JSON body of your request: it is not valid JSON.", null);
     } catch (IOException e) {
       throw new InvalidRequest("We could not parse the JSON body of your request: it is not valid JSON.", null);
     }
@@ -147,7 +169,7 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
       throw new InvalidRequest("You must provide a model parameter.", "model");
     }
     if (!sawRequired) {
-      throw new InvalidRequest("Missing required parameter: '" + op.requiredField + "'.", op.requiredField);
+      throw new InvalidRequest("Missing required parameter: '" + requiredField(op) + "'.", requiredField(op));
     }
     return new RequestScan(model, modelStart, modelEnd, stream, includeUsage, maxTokens, promptTokens,
         objectStart, streamOptionsStart, streamOptionsEnd);
@@ -275,11 +297,11 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
   private static void checkRequired(Operation op, JsonToken v) throws InvalidRequest {
     boolean ok = switch (op) {
       case CHAT -> v == JsonToken.START_ARRAY;
-      case EMBEDDINGS -> v == JsonToken.START_ARRAY || v == JsonToken.VALUE_STRING;
+      case EMBEDDINGS, COMPLETIONS -> v == JsonToken.START_ARRAY || v == JsonToken.VALUE_STRING;
     };
     if (!ok) {
       String expected = op == Operation.CHAT ? "an array" : "a string or an array";
-      throw new InvalidRequest("'" + op.requiredField + "' must be " + expected + ".", op.requiredField);
+      throw new InvalidRequest("'" + requiredField(op) + "' must be " + expected + ".", requiredField(op));
     }
   }
 
@@ -318,5 +340,17 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
       return body;
     }
     return splice(body, modelStart, modelEnd, OpenAiError.quote(upstreamModel));
+  }
+
+  /**
+   * The prompt tokens of a body already scanned (so known to be well-formed), counted in a pass of
+   * its own: the gateway counts only once the cheap checks (model, tenant, pinning) passed.
+   */
+  public static long countPrompt(byte[] body, Operation op, TokenCounter tokens) {
+    try {
+      return scan(body, op, tokens, false).promptTokens();
+    } catch (InvalidRequest e) {
+      return 0;
+    }
   }
 }

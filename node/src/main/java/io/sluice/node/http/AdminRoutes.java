@@ -14,7 +14,6 @@ import static org.apache.pekko.http.javadsl.server.Directives.post;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.sluice.node.NodeSettings;
 import io.sluice.node.api.AdminJson;
@@ -26,6 +25,11 @@ import io.sluice.node.routing.ModelCatalog;
 import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.TenantCommand.Rejection;
 import io.sluice.node.tenant.TenantEntity;
+import io.sluice.node.tenant.TenantIndex;
+import io.sluice.node.tenant.TenantIndexSettings;
+import io.sluice.node.tenant.Windows;
+import io.sluice.persistence.WindowKind;
+import java.time.Instant;
 import io.sluice.persistence.TenantLimits;
 import io.sluice.persistence.TenantState;
 import java.io.IOException;
@@ -47,7 +51,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The admin API under {@code /admin/v1}, authenticated with the node's admin key: tenants
- * (create, get, patch, disable) and their keys (issue, list, revoke). Each call is a command to
+ * (list, create, get, patch, disable), their keys (issue, list, revoke), usage and its history. Each call is a command to
  * the tenant's entity; its answer is applied to this node's key directory at once, and the
  * entity pushes it to all other nodes.
  */
@@ -62,10 +66,13 @@ public final class AdminRoutes {
   private final io.sluice.node.health.ClusterInfo clusterInfo;
   private final io.sluice.node.health.RegionInfo regionInfo;
   private final Materializer materializer;
+  private final TenantIndex index;
+  private final TenantIndexSettings listing;
 
   public AdminRoutes(NodeSettings settings, ClusterSharding sharding, KeyDirectory directory,
       ModelCatalog catalog, DeploymentStates states, io.sluice.node.health.ClusterInfo clusterInfo,
-      io.sluice.node.health.RegionInfo regionInfo, Materializer materializer) {
+      io.sluice.node.health.RegionInfo regionInfo, Materializer materializer, TenantIndex index,
+      TenantIndexSettings listing) {
     this.settings = settings;
     this.sharding = sharding;
     this.directory = directory;
@@ -74,6 +81,8 @@ public final class AdminRoutes {
     this.clusterInfo = clusterInfo;
     this.regionInfo = regionInfo;
     this.materializer = materializer;
+    this.index = index;
+    this.listing = listing;
   }
 
   public Route route() {
@@ -91,7 +100,9 @@ public final class AdminRoutes {
               .thenApply(v -> json(200, v)).exceptionally(this::failure)))),
           path("regions", () -> get(() -> complete(json(200, regionInfo.view())))),
           pathPrefix("tenants", () -> concat(
-          pathEnd(() -> post(() -> withBody(request, this::createTenant))),
+          pathEnd(() -> concat(
+              post(() -> withBody(request, this::createTenant)),
+              get(() -> completeWithFuture(listTenants(request).exceptionally(this::failure))))),
           pathPrefix(segment(), id -> concat(
               pathEnd(() -> concat(
                   get(() -> answer(id, 200, TenantCommand.Get::new, AdminJson.Tenant::of)),
@@ -99,6 +110,7 @@ public final class AdminRoutes {
                   delete(() -> answer(id, 200, TenantCommand.Disable::new, AdminJson.Tenant::of)))),
               path("usage", () -> get(() -> answer(id, 200, TenantCommand.Get::new,
                   st -> AdminJson.Usage.of(st, java.time.Instant.now())))),
+              path(segment("usage").slash("history"), () -> get(() -> completeWithFuture(history(id)))),
               path("circuits", () -> get(() -> answer(id, 200, TenantCommand.Get::new,
                   st -> AdminJson.Circuits.of(st, catalog, java.time.Instant.now())))),
               pathPrefix("keys", () -> concat(
@@ -140,44 +152,75 @@ public final class AdminRoutes {
       return done(invalid);
     }
     return ask(create.id(), r -> new TenantCommand.Create(create.limits(), create.models(), r))
-        .thenApply(s -> json(201, AdminJson.Tenant.of(s)));
+        .thenApply(s -> {
+          index.added(s.tenantId());
+          return json(201, AdminJson.Tenant.of(s));
+        });
+  }
+
+  /** {@code GET /admin/v1/tenants?search=&after=&limit=}: a page of tenants with their usage. */
+  private CompletionStage<HttpResponse> listTenants(HttpRequest request) {
+    var query = request.getUri().query();
+    String search = query.get("search").orElse(null);
+    String after = query.get("after").filter(a -> !a.isEmpty()).orElse(null);
+    int limit;
+    try {
+      limit = query.get("limit").map(Integer::parseInt).orElse(listing.defaultPage());
+    } catch (NumberFormatException e) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > listing.maxPage()) {
+      return done(OpenAiError.invalidRequest("'limit' must be a whole number from 1 to " + listing.maxPage() + ".",
+          "limit"));
+    }
+    Instant now = Instant.now();
+    return index.page(search, after, limit).thenCompose(page -> {
+      List<CompletableFuture<TenantState>> states = new ArrayList<>(page.ids().size());
+      for (String id : page.ids()) {
+        // A tenant that cannot be read now is left out of this page rather than failing it.
+        states.add(ask(id, TenantCommand.Get::new).toCompletableFuture()
+            .exceptionally(e -> TenantState.EMPTY));
+      }
+      return CompletableFuture.allOf(states.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+        List<AdminJson.TenantSummary> data = new ArrayList<>(states.size());
+        for (CompletableFuture<TenantState> st : states) {
+          TenantState s = st.join();
+          if (s.exists()) {
+            data.add(AdminJson.TenantSummary.of(s, now));
+          }
+        }
+        String next = page.hasMore() ? page.ids().get(page.ids().size() - 1) : null;
+        return json(200, new AdminJson.TenantPage("list", data, page.total(), page.hasMore(), next));
+      });
+    });
+  }
+
+  /** {@code GET /admin/v1/tenants/{id}/usage/history}: usage per minute up to the current minute. */
+  private CompletionStage<HttpResponse> history(String id) {
+    if (!ApiKeys.TENANT_ID.matcher(id).matches()) {
+      return done(OpenAiError.notFound("No such tenant."));
+    }
+    long minute = Windows.id(WindowKind.MINUTE, Instant.now());
+    return sharding.entityRefFor(TenantEntity.ENTITY_KEY, id)
+        .<TenantCommand.HistoryReply>askWithStatus(r -> new TenantCommand.GetHistory(minute, r), settings.askTimeout())
+        .thenApply(h -> json(200, AdminJson.UsageHistory.of(id, h.firstMinute(), h.minutes())))
+        .exceptionally(this::failure);
   }
 
   private CompletionStage<HttpResponse> patchTenant(String id, byte[] body) {
-    JsonNode node;
-    TenantLimits limits = null;
-    List<String> models = null;
+    AdminJson.TenantPatch patch;
     try {
-      node = AdminJson.MAPPER.readTree(body);
-      if (node == null || !node.isObject()) {
-        return done(OpenAiError.invalidRequest("The body must be a JSON object.", null));
-      }
-      for (var it = node.fieldNames(); it.hasNext(); ) {
-        String f = it.next();
-        if (!f.equals("limits") && !f.equals("models")) {
-          return done(OpenAiError.invalidRequest("Unknown field '" + f + "': only 'limits' and 'models' can change.", f));
-        }
-      }
-      if (node.hasNonNull("limits")) {
-        limits = AdminJson.MAPPER.treeToValue(node.get("limits"), TenantLimits.class);
-      }
-      if (node.hasNonNull("models")) {
-        models = new ArrayList<>();
-        for (JsonNode m : node.get("models")) {
-          models.add(m.textValue());
-        }
-      }
+      patch = AdminJson.TenantPatch.read(body);
+    } catch (AdminJson.Invalid e) {
+      return done(OpenAiError.invalidRequest(e.getMessage(), e.param()));
     } catch (IOException e) {
       return done(badJson(e));
     }
-    OpenAiError invalid = validate(limits, models);
+    OpenAiError invalid = validate(patch.limits(), patch.models());
     if (invalid != null) {
       return done(invalid);
     }
-    TenantLimits patch = limits;
-    List<String> newModels = models;
-    boolean setModels = node.has("models");
-    return ask(id, r -> new TenantCommand.Update(patch, setModels, newModels, r))
+    return ask(id, r -> new TenantCommand.Update(patch.limits(), patch.setModels(), patch.models(), r))
         .thenApply(s -> json(200, AdminJson.Tenant.of(s)));
   }
 

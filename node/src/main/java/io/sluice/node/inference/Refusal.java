@@ -13,12 +13,13 @@ import org.apache.pekko.http.javadsl.model.HttpHeader;
  * @param code a stable machine-readable code (OpenAI's {@code code}, e.g. {@code model_not_found}),
  *     or null
  * @param param the offending request field, or null
- * @param upstreamType the upstream's own error type, passed on when the client speaks the
- *     upstream's protocol, or null
+ * @param detailType a finer error type than the kind's: the upstream's own type when the client
+ *     speaks the upstream's protocol (passed on as it came), or for a rate limit the limited resource
+ *     ({@code requests} or {@code tokens}); null otherwise
  * @param retryAfterSeconds the Retry-After to send, 0 for none
  * @param headers further headers (the tenant's rate-limit state), empty when none
  */
-public record Refusal(Kind kind, int status, String message, String code, String param, String upstreamType,
+public record Refusal(Kind kind, int status, String message, String code, String param, String detailType,
     long retryAfterSeconds, List<HttpHeader> headers) {
 
   /** What kind of refusal it is; the surfaces choose their error type by it. */
@@ -92,7 +93,7 @@ public record Refusal(Kind kind, int status, String message, String code, String
 
   /** The same refusal with a Retry-After. */
   public Refusal retryAfter(long seconds) {
-    return new Refusal(kind, status, message, code, param, upstreamType, seconds, headers);
+    return new Refusal(kind, status, message, code, param, detailType, seconds, headers);
   }
 
   /** The same refusal with {@code more} headers. */
@@ -102,7 +103,7 @@ public record Refusal(Kind kind, int status, String message, String code, String
     }
     List<HttpHeader> all = new java.util.ArrayList<>(headers);
     all.addAll(more);
-    return new Refusal(kind, status, message, code, param, upstreamType, retryAfterSeconds, all);
+    return new Refusal(kind, status, message, code, param, detailType, retryAfterSeconds, all);
   }
 
   /** Whether retrying cannot help before a budget window resets (the SDKs get x-should-retry: false). */

@@ -8,7 +8,7 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.sluice.node.api.RequestScan.Operation;
+import io.sluice.node.inference.Operation;
 import io.sluice.node.routing.Deployment;
 import io.sluice.node.routing.DeploymentStates;
 import io.sluice.node.routing.OutlierDetector;

@@ -1,28 +1,66 @@
 package io.sluice.node.provider;
 
-import io.sluice.node.api.OpenAiError;
-import io.sluice.node.api.RequestScan.Operation;
+import io.sluice.node.inference.Call;
+import io.sluice.node.inference.Protocol;
+import io.sluice.node.inference.chat.ChatResponse;
+import io.sluice.node.inference.chat.InvalidChat;
+import io.sluice.node.inference.chat.StreamDecoder;
+import io.sluice.node.inference.chat.Usage;
 import io.sluice.node.routing.Deployment;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.util.ByteString;
 
 /**
- * Speaks one provider's wire protocol for an OpenAI-shaped request. Sluice's clients speak
- * OpenAI; an adapter turns that into the upstream's request and reads the upstream's errors back
- * into OpenAI's envelope. Optional capabilities (translating responses, for non-OpenAI
- * providers) are separate interfaces.
+ * Everything Sluice knows about one upstream protocol: where a request goes and how it is
+ * authenticated, how a neutral request is written in it, how its whole responses, streams and
+ * usage are read, and what its errors mean. When the client speaks the adapter's own
+ * {@link #protocol()}, the body passes through with only the model and the credentials swapped,
+ * and only the usage is read back.
  */
 public interface ProviderAdapter {
 
   /** The {@code provider} name deployments use in config. */
   String provider();
 
-  /**
-   * The upstream request for {@code body}, authenticated with the deployment's own key. The body
-   * may be used without a copy: callers never change it afterwards.
-   */
-  HttpRequest request(Deployment deployment, Operation operation, byte[] body);
+  /** The wire protocol it speaks. */
+  Protocol protocol();
 
-  /** The upstream's error response as OpenAI's envelope, keeping its status, without secrets. */
-  OpenAiError error(int status, ByteString body);
+  /**
+   * The upstream request for one attempt of {@code call} on {@code d}, authenticated with the
+   * deployment's own credentials. The body passes through when the client speaks
+   * {@link #protocol()}, else the neutral request is encoded.
+   *
+   * @throws InvalidChat when the request cannot be expressed in this protocol (the client is told
+   *     with a 400)
+   */
+  HttpRequest request(Deployment d, Call call) throws InvalidChat;
+
+  /** The upstream's error answer, classified, with every upstream string redacted of secrets. */
+  UpstreamError error(int status, ByteString body);
+
+  /** When the upstream says to retry, from its headers. */
+  default Optional<Duration> retryAfter(Function<String, Optional<String>> header, Instant now) {
+    return RetryAfter.fromHeaders(header, now);
+  }
+
+  /** The usage of a whole response in this protocol, or null when it reports none. */
+  Usage usage(ByteString body);
+
+  /** A whole response in this protocol, in neutral terms. */
+  ChatResponse decode(ByteString body) throws InvalidChat;
+
+  /**
+   * A tap for a stream that passes through to a client of the same protocol.
+   *
+   * @param clientWantsUsage false when the gateway asked for usage the client did not (the tap
+   *     then drops the usage event again)
+   */
+  StreamTap tap(boolean clientWantsUsage);
+
+  /** A decoder of this protocol's stream into neutral events, for a client of another protocol. */
+  StreamDecoder decoder();
 }

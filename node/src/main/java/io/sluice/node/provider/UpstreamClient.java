@@ -14,7 +14,7 @@ import org.apache.pekko.http.javadsl.model.HttpResponse;
  * backpressured {@code Source}. It enforces the time to first byte; for a stream the caller
  * enforces the total and idle times on the body.
  */
-public final class UpstreamClient {
+public final class UpstreamClient implements io.sluice.node.inference.Upstream {
   private final NettyUpstream netty;
 
   public UpstreamClient(ActorSystem<?> system) {
@@ -27,6 +27,7 @@ public final class UpstreamClient {
    * or fails with {@link UpstreamFailure}: the head must arrive within {@code firstByte} and the
    * whole response within {@code total}. Completes on an upstream event loop; do not block there.
    */
+  @Override
   public CompletionStage<HttpResponse> sendWhole(Deployment d, HttpRequest request, Duration firstByte,
       Duration total) {
     return netty.send(d, request, firstByte, total);
@@ -37,6 +38,7 @@ public final class UpstreamClient {
    * when it arrives within {@code firstByte}; fails with {@link UpstreamFailure} otherwise. The
    * body streams from the connection once; cancelling it closes the connection.
    */
+  @Override
   public CompletionStage<HttpResponse> sendStreamed(Deployment d, HttpRequest request, Duration firstByte) {
     return netty.stream(d, request, firstByte);
   }

@@ -1,6 +1,7 @@
 package io.sluice.node.routing;
 
 import java.time.Duration;
+import java.util.Map;
 
 /**
  * One upstream deployment of a model: where it is, which provider adapter speaks to it, the model
@@ -10,6 +11,9 @@ import java.time.Duration;
  * <p>{@code idleTimeout} ends a stream that stays silent longer (with an SSE error event).
  * {@code maxConcurrentRequests} bounds the requests this node has in flight to the deployment
  * ({@link ConcurrencyLimiter}); {@link #UNLIMITED} (0) means no bound beyond the pool's.
+ * {@code options} are the provider-specific keys of the deployment's config (for example
+ * {@code anthropic-version} or {@code default-max-tokens}), read by its provider's adapter; they
+ * may hold credentials and are never printed either.
  */
 public record Deployment(
     String name,
@@ -25,7 +29,8 @@ public record Deployment(
     int maxConnections,
     int maxOpenRequests,
     int maxConcurrentRequests,
-    Duration idleTimeout) {
+    Duration idleTimeout,
+    Map<String, String> options) {
 
   /** {@code maxConcurrentRequests} of a deployment without its own limit. */
   public static final int UNLIMITED = 0;
@@ -34,6 +39,7 @@ public record Deployment(
     if (idleTimeout == null) {
       idleTimeout = totalTimeout;
     }
+    options = options == null ? Map.of() : Map.copyOf(options);
     if (maxConcurrentRequests < 0) {
       throw new IllegalArgumentException("maxConcurrentRequests must not be negative: " + maxConcurrentRequests);
     }
@@ -44,7 +50,7 @@ public record Deployment(
       int priority, Duration connectTimeout, Duration firstByteTimeout, Duration totalTimeout, int maxConnections,
       int maxOpenRequests) {
     this(name, provider, baseUrl, upstreamModel, apiKey, weight, priority, connectTimeout, firstByteTimeout,
-        totalTimeout, maxConnections, maxOpenRequests, UNLIMITED, null);
+        totalTimeout, maxConnections, maxOpenRequests, UNLIMITED, null, Map.of());
   }
 
   /** A deployment whose streams may be silent as long as the whole exchange may last. */
@@ -52,7 +58,20 @@ public record Deployment(
       int priority, Duration connectTimeout, Duration firstByteTimeout, Duration totalTimeout, int maxConnections,
       int maxOpenRequests, int maxConcurrentRequests) {
     this(name, provider, baseUrl, upstreamModel, apiKey, weight, priority, connectTimeout, firstByteTimeout,
-        totalTimeout, maxConnections, maxOpenRequests, maxConcurrentRequests, null);
+        totalTimeout, maxConnections, maxOpenRequests, maxConcurrentRequests, null, Map.of());
+  }
+
+  /** A deployment with these limits and timeouts and no provider-specific options. */
+  public Deployment(String name, String provider, String baseUrl, String upstreamModel, String apiKey, int weight,
+      int priority, Duration connectTimeout, Duration firstByteTimeout, Duration totalTimeout, int maxConnections,
+      int maxOpenRequests, int maxConcurrentRequests, Duration idleTimeout) {
+    this(name, provider, baseUrl, upstreamModel, apiKey, weight, priority, connectTimeout, firstByteTimeout,
+        totalTimeout, maxConnections, maxOpenRequests, maxConcurrentRequests, idleTimeout, Map.of());
+  }
+
+  /** A provider-specific option, or {@code fallback} when the deployment does not set it. */
+  public String option(String key, String fallback) {
+    return options.getOrDefault(key, fallback);
   }
 
   @Override

@@ -56,7 +56,7 @@ public record ModelCatalog(Map<String, Model> models) {
       Config m = root.toConfig().getConfig("\"" + name + "\"");
       List<Deployment> deployments = new ArrayList<>();
       for (Config d : m.getConfigList("deployments")) {
-        deployments.add(deployment(name, d.withFallback(defaults)));
+        deployments.add(deployment(name, d.withFallback(defaults), m));
       }
       if (deployments.isEmpty()) {
         throw new ConfigException.BadValue("sluice.models." + name, "a model needs at least one deployment");
@@ -96,7 +96,13 @@ public record ModelCatalog(Map<String, Model> models) {
     }
   }
 
-  private static Deployment deployment(String model, Config d) {
+  /** The deployment keys every provider shares; every other key is an option of its provider's. */
+  private static final java.util.Set<String> COMMON = java.util.Set.of("name", "provider", "base-url", "model",
+      "api-key", "weight", "priority", "timeouts", "pool", "max-concurrent-requests");
+  /** Model-level keys that are handed to each deployment as an option unless it sets its own. */
+  private static final java.util.Set<String> INHERITED = java.util.Set.of("default-max-tokens");
+
+  private static Deployment deployment(String model, Config d, Config m) {
     String apiKey = d.hasPath("api-key") ? d.getString("api-key") : null;
     String baseUrl = d.getString("base-url");
     while (baseUrl.endsWith("/")) {
@@ -116,7 +122,24 @@ public record ModelCatalog(Map<String, Model> models) {
         d.getInt("pool.max-connections"),
         d.getInt("pool.max-open-requests"),
         maxConcurrentRequests(model, d),
-        d.getDuration("timeouts.idle"));
+        d.getDuration("timeouts.idle"),
+        options(d, m));
+  }
+
+  private static Map<String, String> options(Config d, Config m) {
+    Map<String, String> options = new LinkedHashMap<>();
+    for (String key : INHERITED) {
+      if (m.hasPath(key)) {
+        options.put(key, String.valueOf(m.getValue(key).unwrapped()));
+      }
+    }
+    for (Map.Entry<String, com.typesafe.config.ConfigValue> e : d.root().entrySet()) {
+      if (!COMMON.contains(e.getKey()) && e.getValue().valueType() != ConfigValueType.OBJECT
+          && e.getValue().valueType() != ConfigValueType.LIST && e.getValue().valueType() != ConfigValueType.NULL) {
+        options.put(e.getKey(), String.valueOf(e.getValue().unwrapped()));
+      }
+    }
+    return options;
   }
 
   private static int maxConcurrentRequests(String model, Config d) {

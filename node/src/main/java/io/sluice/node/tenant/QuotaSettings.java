@@ -22,7 +22,8 @@ public record QuotaSettings(
     Duration circuitOpenFor,
     boolean failClosedWhenStoreDown,
     double outageAllowance,
-    int tokenCacheEntries) {
+    int tokenCacheEntries,
+    int usageHistoryMinutes) {
 
   public QuotaSettings {
     // A grant is at most share x what is left: above 1 a grant could exceed the limit.
@@ -35,6 +36,9 @@ public record QuotaSettings(
     if (settleTenantsPerInterval < 1 || settleParallelism < 1) {
       throw new IllegalArgumentException(
           "sluice.quota.settle-tenants-per-interval and settle-parallelism must be at least 1");
+    }
+    if (usageHistoryMinutes < 0) {
+      throw new IllegalArgumentException("sluice.quota.usage-history-minutes must be at least 0");
     }
     if (tokenCacheEntries < 0) {
       throw new IllegalArgumentException("sluice.quota.token-cache-entries must be at least 0");
@@ -71,6 +75,7 @@ public record QuotaSettings(
               "sluice.quota.on-store-unavailable must be fail-closed or allowance");
         },
         q.getDouble("outage-allowance"),
-        q.getInt("token-cache-entries"));
+        q.getInt("token-cache-entries"),
+        q.getInt("usage-history-minutes"));
   }
 }

@@ -107,6 +107,8 @@ public final class ReplicatedTenantEntity
   private Map<String, Answered> lastGrants;
   private final ActorSystem<?> system;
   private final String queryPluginId;
+  /** This region's usage per minute, from its own settlements; transient, rebuilt by replay. */
+  private final UsageHistory history;
   /** While the single-region journal is read, commands wait (stashed), so none sees a half-imported tenant. */
   private boolean importing;
 
@@ -129,6 +131,7 @@ public final class ReplicatedTenantEntity
     this.lag = lag;
     this.system = system;
     this.queryPluginId = queryPluginId;
+    this.history = new UsageHistory(quota.usageHistoryMinutes());
   }
 
   /** Registers this region's replicas with Cluster Sharding, under {@link TenantEntity#ENTITY_KEY}. */
@@ -207,6 +210,14 @@ public final class ReplicatedTenantEntity
     }
     if (command instanceof Get c) {
       return Effect().reply(c.replyTo(), StatusReply.success(s));
+    }
+    if (command instanceof TenantCommand.GetHistory c) {
+      if (!s.exists()) {
+        return Effect().reply(c.replyTo(), StatusReply.error(Rejection.NOT_FOUND.name()));
+      }
+      long first = c.lastMinute() - history.minutes() + 1;
+      return Effect().reply(c.replyTo(),
+          StatusReply.success(new TenantCommand.HistoryReply(first, history.window(c.lastMinute()))));
     }
     if (command instanceof Update c) {
       List<TenantEvent> events = new ArrayList<>(2);
@@ -480,6 +491,9 @@ public final class ReplicatedTenantEntity
       ReplicationContext rc = getReplicationContext();
       String origin = rc.origin().id();
       ReplicatedTenantState next = state.apply(event, origin, self);
+      if (event instanceof UsageSettled settled && origin.equals(self)) {
+        history.record(settled); // this region's usage only, as its nodes settle it
+      }
       if (!origin.equals(self) && !rc.recoveryRunning()) {
         lag.observe(origin, event.at(), clock.instant());
         if (event instanceof RightsWanted) {

@@ -42,6 +42,16 @@ public sealed interface TenantCommand extends CborSerializable {
   /** Revoke a key. Rejected with KEY_NOT_FOUND for an unknown key id; idempotent otherwise. */
   record RevokeKey(String keyId, ActorRef<StatusReply<TenantState>> replyTo) implements TenantCommand {}
 
+  /**
+   * Read the tenant's usage per minute for the last hour or so ({@link UsageHistory}), ending
+   * with the minute {@code lastMinute} (a minute window id). Rejected with NOT_FOUND when the
+   * tenant does not exist.
+   */
+  record GetHistory(long lastMinute, ActorRef<StatusReply<HistoryReply>> replyTo) implements TenantCommand {}
+
+  /** The answer to {@link GetHistory}: usage per minute from minute id {@code firstMinute} on, oldest first. */
+  record HistoryReply(long firstMinute, List<UsageCounters> minutes) implements CborSerializable {}
+
   /** The tenant's state as it is, also when it does not exist (then {@link TenantState#EMPTY}). */
   record Lookup(ActorRef<TenantState> replyTo) implements TenantCommand {}
 

@@ -8,6 +8,8 @@ import io.sluice.node.tenant.TenantCommand.Settle;
 import io.sluice.node.tenant.TenantCommand.SettleReply;
 import io.sluice.node.tenant.TenantCommand.Disable;
 import io.sluice.node.tenant.TenantCommand.Get;
+import io.sluice.node.tenant.TenantCommand.GetHistory;
+import io.sluice.node.tenant.TenantCommand.HistoryReply;
 import io.sluice.node.tenant.TenantCommand.IssueKey;
 import io.sluice.node.tenant.TenantCommand.Lookup;
 import io.sluice.node.tenant.TenantCommand.Rejection;
@@ -81,6 +83,8 @@ public final class TenantEntity
    * moved to another node) starts without it; see {@link #onAcquire}.
    */
   private Map<String, Answered> lastGrants;
+  /** Usage per minute, derived from the settlements this incarnation applied; transient. */
+  private final UsageHistory history;
 
   /** An acquire's seq and the answer it got. */
   private record Answered(long seq, LeaseReply reply) {}
@@ -94,6 +98,7 @@ public final class TenantEntity
     this.clock = clock;
     this.quota = quota;
     this.ledger = new QuotaLedger(quota);
+    this.history = new UsageHistory(quota.usageHistoryMinutes());
   }
 
   /** Registers the entity type with Cluster Sharding on this node. */
@@ -147,6 +152,13 @@ public final class TenantEntity
     }
     if (command instanceof Get c) {
       return Effect().reply(c.replyTo(), s.exists() ? StatusReply.success(s) : rejected(Rejection.NOT_FOUND));
+    }
+    if (command instanceof GetHistory c) {
+      if (!s.exists()) {
+        return Effect().reply(c.replyTo(), StatusReply.error(Rejection.NOT_FOUND.name()));
+      }
+      long first = c.lastMinute() - history.minutes() + 1;
+      return Effect().reply(c.replyTo(), StatusReply.success(new HistoryReply(first, history.window(c.lastMinute()))));
     }
     if (command instanceof Update c) {
       return s.exists() ? onUpdate(s, c) : Effect().reply(c.replyTo(), rejected(Rejection.NOT_FOUND));
@@ -354,6 +366,12 @@ public final class TenantEntity
 
   @Override
   public EventHandler<TenantState, TenantEvent> eventHandler() {
-    return newEventHandlerBuilder().forAnyState().onAnyEvent(TenantState::apply);
+    // The history is fed from the event handler, so replay after a restart rebuilds it too.
+    return newEventHandlerBuilder().forAnyState().onAnyEvent((state, event) -> {
+      if (event instanceof UsageSettled settled) {
+        history.record(settled);
+      }
+      return state.apply(event);
+    });
   }
 }

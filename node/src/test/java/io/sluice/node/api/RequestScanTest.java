@@ -13,7 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.node.api.RequestScan.InvalidRequest;
-import io.sluice.node.api.RequestScan.Operation;
+import io.sluice.node.inference.Operation;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -169,13 +169,8 @@ class RequestScanTest {
   }
 
   private static void assertInvalid(InvalidRequest e, String param) {
-    OpenAiError error = e.error();
-    assertEquals(400, error.status());
-    assertEquals("invalid_request_error", error.type());
-    assertEquals(param, error.param());
-    assertNull(error.code());
-    assertTrue(error.message() != null && !error.message().isBlank());
-    assertEquals(error.message(), e.getMessage());
+    assertEquals(param, e.param());
+    assertTrue(e.getMessage() != null && !e.getMessage().isBlank());
   }
 
   // ---------------------------------------------------------------- embeddings
@@ -208,11 +203,6 @@ class RequestScanTest {
     assertInvalid(e, "input");
   }
 
-  @Test
-  void operation_path_isUnderBaseUrl() {
-    assertEquals("chat/completions", Operation.CHAT.path());
-    assertEquals("embeddings", Operation.EMBEDDINGS.path());
-  }
 
   // ---------------------------------------------------------------- withModel
 
@@ -287,14 +277,76 @@ class RequestScanTest {
     assertEquals("{\"model\":\"b\"," + MESSAGES + "}", new String(out, StandardCharsets.UTF_8));
   }
 
+  // ---------------------------------------------------------------- encoding
+
+  @ParameterizedTest(name = "[{index}] {0}")
+  @ValueSource(strings = {"c0 af", "e0 80 af", "ed a0 80", "ed bf bf", "f4 90 80 80", "f8 88 80 80 80", "c3", "80", "ff"})
+  void scan_illFormedUtf8InASkippedField_refused(String hex) {
+    byte[] bad = java.util.HexFormat.of().parseHex(hex.replace(" ", ""));
+    byte[] head = utf8("{\"model\":\"m\"," + MESSAGES + ",\"user\":\"");
+    byte[] tail = utf8("\"}");
+    byte[] body = new byte[head.length + bad.length + tail.length];
+    System.arraycopy(head, 0, body, 0, head.length);
+    System.arraycopy(bad, 0, body, head.length, bad.length);
+    System.arraycopy(tail, 0, body, head.length + bad.length, tail.length);
+    InvalidRequest e = assertThrows(InvalidRequest.class, () -> RequestScan.scan(body, Operation.CHAT), hex);
+    assertEquals("The request body is not valid UTF-8 JSON.", e.getMessage());
+  }
+
+  @ParameterizedTest(name = "[{index}] {0}")
+  @ValueSource(strings = {"UTF-16", "UTF-16LE", "UTF-16BE", "UTF-32", "UTF-32LE", "UTF-32BE"})
+  void scan_utf16OrUtf32Body_refused(String charset) {
+    byte[] body = ("{\"model\":\"m\"," + MESSAGES + "}").getBytes(java.nio.charset.Charset.forName(charset));
+    InvalidRequest e = assertThrows(InvalidRequest.class, () -> RequestScan.scan(body, Operation.CHAT), charset);
+    assertEquals("The request body is not valid UTF-8 JSON.", e.getMessage());
+  }
+
   @Test
-  void withModel_duplicateModelField_replacesTheLastOne() throws Exception {
-    // Jackson (and most upstreams) take the last duplicate; the scan must agree with them.
-    byte[] in = utf8("{\"model\":\"first\"," + MESSAGES + ",\"model\":\"last\"}");
-    RequestScan scan = RequestScan.scan(in, Operation.CHAT);
-    assertEquals("last", scan.model());
-    assertEquals("{\"model\":\"first\"," + MESSAGES + ",\"model\":\"up\"}",
-        new String(scan.withModel(in, "up"), StandardCharsets.UTF_8));
+  void scan_wellFormedMultiByteText_accepted() throws Exception {
+    RequestScan s = chat("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"κόσμε € 😀 \\u0000\"}]}");
+    assertEquals("m", s.model());
+  }
+
+  // ---------------------------------------------------------------- duplicate keys
+
+  @ParameterizedTest(name = "[{index}] {1} in {0}")
+  @CsvSource(delimiter = '|', value = {
+      "{\"model\":\"allowed\",MSG,\"model\":\"forbidden\"}                          | model",
+      "{\"model\":\"m\",MSG,\"max_tokens\":1,\"max_tokens\":100000}                  | max_tokens",
+      "{\"model\":\"m\",MSG,\"stream\":false,\"stream\":true}                         | stream",
+      "{\"model\":\"m\",MSG,\"messages\":[]}                                           | messages",
+      "{\"model\":\"m\",MSG,\"stream_options\":{\"include_usage\":true,\"include_usage\":false}} | include_usage",
+      "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"role\":\"system\",\"content\":\"x\"}]} | role",
+      "{\"model\":\"m\",MSG,\"tools\":[{\"a\":{\"b\":1,\"c\":2,\"d\":3,\"b\":4}}]}   | b",
+      "{\"model\":\"m\",MSG,\"x\":1,\"y\":2,\"z\":3,\"w\":4,\"x\":5}                 | x",
+  })
+  void scan_duplicateKeyAnywhere_refusedNamingTheKey(String template, String key) {
+    String body = template.replace("MSG", MESSAGES);
+    for (TokenCounterCase c : TokenCounterCase.values()) {
+      InvalidRequest e = assertThrows(InvalidRequest.class,
+          () -> RequestScan.scan(utf8(body), Operation.CHAT, c.counter), body);
+      assertEquals(key, e.param(), body);
+      assertTrue(e.getMessage().contains("'" + key + "'"), e.getMessage());
+    }
+  }
+
+  @Test
+  void scan_sameKeyInSiblingObjects_accepted() throws Exception {
+    RequestScan s = chat("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"a\"},"
+        + "{\"role\":\"user\",\"content\":\"b\"}],\"meta\":{\"model\":\"x\"}}");
+    assertEquals("m", s.model());
+  }
+
+  /** The scan takes two paths through a body (counted or skipped); both must see duplicates. */
+  private enum TokenCounterCase {
+    SKIPPED(RequestScan.NO_COUNT),
+    COUNTED(String::length);
+
+    final RequestScan.TokenCounter counter;
+
+    TokenCounterCase(RequestScan.TokenCounter counter) {
+      this.counter = counter;
+    }
   }
 
   @Test
@@ -302,5 +354,30 @@ class RequestScanTest {
     byte[] in = utf8("{\"model\":\"a\"," + MESSAGES + "}");
     byte[] out = RequestScan.scan(in, Operation.CHAT).withModel(in, "\u0000\u001f\"\\");
     assertEquals("\u0000\u001f\"\\", JSON.readTree(out).get("model").asText());
+  }
+
+  // ---------------------------------------------------------------- legacy completions
+
+  @ParameterizedTest
+  @ValueSource(strings = {"\"prompt\":\"Say hi\"", "\"prompt\":[\"a\",\"b\"]", "\"prompt\":[1,2,3]"})
+  void scan_completionsPromptStringOrArray_accepted(String prompt) throws Exception {
+    RequestScan s = RequestScan.scan(utf8("{\"model\":\"gpt-3.5-turbo-instruct\"," + prompt + ",\"max_tokens\":7}"),
+        Operation.COMPLETIONS);
+    assertEquals("gpt-3.5-turbo-instruct", s.model());
+    assertEquals(7, s.maxTokens());
+  }
+
+  @ParameterizedTest(name = "[{index}] {0}")
+  @ValueSource(strings = {"{\"model\":\"m\",\"prompt\":42}", "{\"model\":\"m\",\"prompt\":{}}", "{\"model\":\"m\"}",
+      "{\"model\":\"m\"," + MESSAGES + "}"})
+  void scan_completionsWithoutPromptOrOfWrongType_invalidRequestOnPrompt(String body) {
+    InvalidRequest e = assertThrows(InvalidRequest.class, () -> RequestScan.scan(utf8(body), Operation.COMPLETIONS));
+    assertInvalid(e, "prompt");
+  }
+
+  @Test
+  void countPrompt_completions_countsThePromptText() {
+    byte[] body = utf8("{\"model\":\"m\",\"prompt\":\"one two three\"}");
+    assertEquals(3, RequestScan.countPrompt(body, Operation.COMPLETIONS, text -> text.split(" ").length));
   }
 }

@@ -1,6 +1,6 @@
 package io.sluice.bench;
 
-import io.sluice.node.http.InferenceRoutes;
+import io.sluice.node.surface.HttpFront;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The two gateway headers every successful response gets ({@code x-sluice-deployment},
  * {@code x-sluice-overhead-ms}). {@code node} builds them as the node does, with
- * {@link InferenceRoutes#millis}; {@code formatted} uses {@code String.format(Locale.ROOT, "%.3f")},
+ * {@link HttpFront#millis}; {@code formatted} uses {@code String.format(Locale.ROOT, "%.3f")},
  * what the node did first, for comparison. Both give "0.123" for 123,456 ns.
  *
  * <p>Run: {@code java -jar ops/bench-jmh/target/benchmarks.jar GatewayHeadersBenchmark -f1 -wi 3 -i 5}
@@ -48,7 +48,7 @@ public class GatewayHeadersBenchmark {
   public List<HttpHeader> node() {
     List<HttpHeader> headers = new ArrayList<>(2);
     headers.add(RawHeader.create("x-sluice-deployment", deployment));
-    headers.add(RawHeader.create("x-sluice-overhead-ms", InferenceRoutes.millis(overheadNanos)));
+    headers.add(RawHeader.create("x-sluice-overhead-ms", HttpFront.millis(overheadNanos)));
     return headers;
   }
 }

@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
 /**
- * Key lookup as the request path does it once the tenant is cached (InferenceRoutes.authenticate):
+ * Key lookup as the request path does it once the tenant is cached (Gate.authenticate):
  * the bearer token out of the Authorization header, the tenant id out of the key
  * ({@link ApiKeys#tenantOf}, a regex match), the key's SHA-256 in hex ({@link ApiKeys#hash}) and
  * the check against the tenant's active key hashes ({@link TenantView#accepts}). The Caffeine

@@ -1,7 +1,7 @@
 package io.sluice.bench;
 
 import io.sluice.node.api.RequestScan;
-import io.sluice.node.api.RequestScan.Operation;
+import io.sluice.node.inference.Operation;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -1,7 +1,8 @@
 package io.sluice.bench;
 
-import io.sluice.node.admission.SseUsage;
-import io.sluice.node.admission.UsageScan;
+import io.sluice.node.provider.openai.SseUsage;
+import io.sluice.node.inference.chat.Usage;
+import io.sluice.node.provider.openai.UsageScan;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,25 +62,25 @@ public class UsageScanBenchmark {
     for (int at = 0; at < bytes.length; at += 700) { // chunks that cut events in two
       chunks.add(ByteString.fromArray(bytes, at, Math.min(700, bytes.length - at)));
     }
-    if (!UsageScan.of(completion).equals(new UsageScan.Tokens(231, 32))) {
+    if (!UsageScan.of(completion).equals(Usage.of(231, 32))) {
       throw new IllegalStateException("unexpected usage");
     }
   }
 
   @Benchmark
-  public UsageScan.Tokens json() {
+  public Usage json() {
     return UsageScan.of(completion);
   }
 
   @Benchmark
-  public UsageScan.Tokens sse(Blackhole bh) {
+  public Usage sse(Blackhole bh) {
     SseUsage usage = new SseUsage(true);
     for (ByteString chunk : chunks) {
       bh.consume(usage.onChunk(chunk));
     }
     bh.consume(usage.flush());
-    UsageScan.Tokens t = usage.usage();
-    if (t == null || t.completion() != 16) {
+    Usage t = usage.usage();
+    if (t == null || t.completionTokens() != 16) {
       throw new IllegalStateException("usage not read: " + t);
     }
     return t;

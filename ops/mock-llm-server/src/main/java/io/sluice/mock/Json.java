@@ -40,4 +40,15 @@ final class Json {
     str(sb, param).append(",\"code\":");
     return str(sb, code).append("}}").toString();
   }
+
+  /** An Anthropic error envelope: {@code {"type":"error","error":{"type":..,"message":..},"request_id":..}}. */
+  static String anthropicError(String type, String message, String requestId) {
+    StringBuilder sb = new StringBuilder(96 + message.length()).append("{\"type\":\"error\",\"error\":{\"type\":");
+    str(sb, type).append(",\"message\":");
+    str(sb, message).append('}');
+    if (requestId != null) {
+      str(sb.append(",\"request_id\":"), requestId);
+    }
+    return sb.append('}').toString();
+  }
 }

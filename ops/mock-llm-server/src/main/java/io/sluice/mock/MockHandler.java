@@ -23,6 +23,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
@@ -36,6 +37,11 @@ import java.util.concurrent.ThreadLocalRandom;
  * the order of requests. Everything here runs on the connection's event loop, so it needs no locks.
  */
 final class MockHandler extends ChannelInboundHandlerAdapter {
+  private static final String REQUEST_ID = "request-id";
+  private static final int RATE_LIMIT_REQUESTS = 4000;
+  private static final int RATE_LIMIT_TOKENS = 400_000;
+  /** Counts of what a Messages request held, so tests can check what a gateway translated; see AnthropicRequest#summary. */
+  static final String REQUEST_SUMMARY = "x-mock-request-summary";
   private final ServerState state;
   private final ArrayDeque<Exchange> pending = new ArrayDeque<>(2);
   private ChannelHandlerContext ctx;
@@ -47,12 +53,14 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
   }
 
   private enum Route {
-    CHAT, EMBEDDINGS, MODELS, STATS, RESET, CONFIG, LAST_REQUEST, NOT_FOUND, BAD_METHOD, BAD_HTTP;
+    CHAT, EMBEDDINGS, MESSAGES, COUNT_TOKENS, MODELS, STATS, RESET, CONFIG, LAST_REQUEST, NOT_FOUND, BAD_METHOD, BAD_HTTP;
 
     static Route of(HttpMethod m, String path) {
       return switch (path) {
         case "/v1/chat/completions" -> m == HttpMethod.POST ? CHAT : BAD_METHOD;
         case "/v1/embeddings" -> m == HttpMethod.POST ? EMBEDDINGS : BAD_METHOD;
+        case "/v1/messages" -> m == HttpMethod.POST ? MESSAGES : BAD_METHOD;
+        case "/v1/messages/count_tokens" -> m == HttpMethod.POST ? COUNT_TOKENS : BAD_METHOD;
         case "/v1/models" -> m == HttpMethod.GET ? MODELS : BAD_METHOD;
         case "/mock/stats" -> m == HttpMethod.GET ? STATS : BAD_METHOD;
         case "/mock/reset" -> m == HttpMethod.POST ? RESET : BAD_METHOD;
@@ -73,6 +81,12 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     final byte[] body;
     final Route route;
     final boolean inference;
+    /** A Messages-mode path: answered in Anthropic's envelope, with its headers read below. */
+    final boolean anthropic;
+    final String query;
+    final String apiKey;
+    final String anthropicVersion;
+    final String anthropicBeta;
     private boolean left;
     ScheduledFuture<?> timer;
     // streaming state
@@ -85,6 +99,13 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     long interTokenMs;
     boolean includeUsage;
     int promptTokens;
+    long completionTokens;
+    AnthropicReply reply;
+    String summary;
+    int errorAfter;
+    String errorType;
+    /** Seconds for the Retry-After of a 429: the {@code retry_after} knob, else 1. */
+    long retryAfter = 1;
 
     Exchange(FullHttpRequest req) {
       method = req.method();
@@ -97,7 +118,17 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
       body = ByteBufUtil.getBytes(req.content());
       route = decoded ? Route.of(method, path) : Route.BAD_HTTP;
-      inference = route == Route.CHAT || route == Route.EMBEDDINGS;
+      anthropic = path.startsWith("/v1/messages");
+      if (anthropic) {
+        query = q < 0 ? null : uri.substring(q + 1);
+        apiKey = req.headers().get("x-api-key");
+        anthropicVersion = req.headers().get("anthropic-version");
+        anthropicBeta = req.headers().get("anthropic-beta");
+      } else {
+        query = apiKey = anthropicVersion = anthropicBeta = null;
+      }
+      inference = route == Route.CHAT || route == Route.EMBEDDINGS || route == Route.MESSAGES
+          || route == Route.COUNT_TOKENS;
       if (inference) {
         state.stats.arrived();
       }
@@ -164,6 +195,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     current = ex;
     switch (ex.route) {
       case CHAT, EMBEDDINGS -> inference(ex);
+      case MESSAGES, COUNT_TOKENS -> messages(ex);
       case MODELS -> {
         if (authorized(ex)) {
           json(ex, OK, Payloads.MODELS);
@@ -192,8 +224,8 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
           json(ex, OK, last.toJson());
         }
       }
-      case BAD_METHOD -> error(ex, 405, "Method " + ex.method + " not allowed on " + ex.path + ".", null, null);
-      case NOT_FOUND -> error(ex, 404, "Invalid URL (" + ex.method + " " + ex.path + ")", null, null);
+      case BAD_METHOD -> anyError(ex, 405, "Method " + ex.method + " not allowed on " + ex.path + ".", null, null);
+      case NOT_FOUND -> anyError(ex, 404, "Invalid URL (" + ex.method + " " + ex.path + ")", null, null);
       case BAD_HTTP -> error(ex, 400, "Malformed HTTP request.", null, null);
     }
   }
@@ -205,7 +237,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     }
     MockRequest r;
     try {
-      r = MockRequest.parse(state.json, ex.body);
+      r = MockRequest.parse(state.json, ex.body, state.defaults);
     } catch (MockRequest.Invalid e) {
       error(ex, 400, e.getMessage(), e.param, e.code);
       return;
@@ -225,11 +257,8 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     boolean stream = ex.route == Route.CHAT && r.stream;
     long baseLatency = state.latencyMs >= 0 ? state.latencyMs : s.latencyMs();
     long delay = stream ? pick(r.ttftMs, s.ttftMs()) : pick(r.latencyMs, baseLatency);
-    double errorRate = state.errorRate >= 0 ? state.errorRate : s.errorRate();
-    Integer scripted = state.script.poll();
-    int status = r.status > 0 ? r.status
-        : scripted != null ? scripted
-        : errorRate > 0 && ThreadLocalRandom.current().nextDouble() < errorRate ? s.errorStatus() : 200;
+    int status = status(r);
+    ex.retryAfter = pick(r.retryAfter, 1);
     if (status != 200) {
       later(ex, delay, () -> error(ex, status, "Mock upstream failure (status " + status + ").", null, null));
       return;
@@ -241,8 +270,11 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     int tokens = r.tokens >= 0 ? r.tokens : s.tokens();
     String id = state.nextCompletionId();
     long created = System.currentTimeMillis() / 1000;
+    int promptTokens = r.usageInput >= 0 ? (int) r.usageInput : r.promptTokens();
+    long completionTokens = r.usageOutput >= 0 ? r.usageOutput : tokens;
     if (!stream) {
-      later(ex, delay, () -> json(ex, OK, Payloads.chatCompletion(id, created, r.model, tokens, r.promptTokens())));
+      later(ex, delay, () -> json(ex, OK, Payloads.chatCompletion(id, created, r.model, tokens, promptTokens,
+          completionTokens)));
       return;
     }
     ex.stream = true;
@@ -251,8 +283,202 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     ex.failAfter = r.failAfterTokens;
     ex.interTokenMs = pick(r.interTokenMs, s.interTokenMs());
     ex.includeUsage = r.includeUsage;
-    ex.promptTokens = r.promptTokens();
+    ex.promptTokens = promptTokens;
+    ex.completionTokens = completionTokens;
     later(ex, delay, () -> streamStep(ex));
+  }
+
+  /** The status an inference request gets: its own knob, else the next scripted one, else by the error rate. */
+  private int status(MockRequest r) {
+    double errorRate = state.errorRate >= 0 ? state.errorRate : state.settings.errorRate();
+    Integer scripted = state.script.poll();
+    return r.status > 0 ? r.status
+        : scripted != null ? scripted
+        : errorRate > 0 && ThreadLocalRandom.current().nextDouble() < errorRate ? state.settings.errorStatus() : 200;
+  }
+
+  /**
+   * {@code /v1/messages} and {@code /v1/messages/count_tokens}: the Anthropic Messages wire format, with
+   * the same knobs, delays and failure injection as the OpenAI mode, and errors in Anthropic's envelope.
+   */
+  private void messages(Exchange ex) {
+    ServerState.Recorded recorded = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body,
+        new ServerState.Recorded.Anthropic(ex.query, ex.apiKey, ex.anthropicVersion, ex.anthropicBeta, null));
+    state.last = recorded;
+    if (!anthropicAuthorized(ex)) {
+      return;
+    }
+    if (ex.anthropicVersion == null || ex.anthropicVersion.isEmpty()) {
+      anthropicError(ex, 400, "anthropic-version: header is required");
+      return;
+    }
+    AnthropicRequest r;
+    try {
+      r = AnthropicRequest.parse(state.json, ex.body, state.defaults);
+    } catch (MockRequest.Invalid e) {
+      anthropicError(ex, 400, e.getMessage());
+      return;
+    } catch (IOException e) {
+      anthropicError(ex, 400, "There was an error parsing the body of your request. Please make sure it is valid JSON.");
+      return;
+    }
+    String summary = r.summary();
+    state.last = recorded.withSummary(summary);
+    boolean counting = ex.route == Route.COUNT_TOKENS;
+    String missing = r.model == null ? "model" : r.messages < 0 ? "messages"
+        : !counting && r.maxTokens < 0 ? "max_tokens" : null;
+    if (missing != null) {
+      anthropicError(ex, 400, missing + ": Field required");
+      return;
+    }
+    MockRequest k = r.knobs;
+    MockSettings s = state.settings;
+    boolean stream = !counting && r.stream;
+    long baseLatency = state.latencyMs >= 0 ? state.latencyMs : s.latencyMs();
+    long delay = stream ? pick(k.ttftMs, s.ttftMs()) : pick(k.latencyMs, baseLatency);
+    int status = status(k);
+    ex.retryAfter = pick(k.retryAfter, 1);
+    if (status != 200) {
+      later(ex, delay, () -> anthropicError(ex, status, "Mock upstream failure (status " + status + ")."));
+      return;
+    }
+    if (counting) {
+      later(ex, delay, () -> finish(ex, anthropicResponse(ex, OK, "{\"input_tokens\":" + r.inputTokens() + "}", summary)));
+      return;
+    }
+    long n = state.nextId();
+    AnthropicReply reply;
+    try {
+      reply = new AnthropicReply("msg_mock_" + n, "toolu_mock_" + n, r, k.tokens >= 0 ? k.tokens : s.tokens());
+    } catch (MockRequest.Invalid e) {
+      anthropicError(ex, 400, e.getMessage());
+      return;
+    }
+    if (!stream) {
+      later(ex, delay, () -> finish(ex, anthropicResponse(ex, OK, reply.message(), summary)));
+      return;
+    }
+    ex.stream = true;
+    ex.reply = reply;
+    ex.summary = summary;
+    ex.failAfter = k.failAfterTokens;
+    ex.errorAfter = k.errorAfterTokens;
+    ex.errorType = k.errorType == null ? "overloaded_error" : k.errorType;
+    ex.interTokenMs = pick(k.interTokenMs, s.interTokenMs());
+    later(ex, delay, () -> messagesStep(ex));
+  }
+
+  /** Writes the next events of a Messages stream; reschedules itself while an inter-token delay applies. */
+  private void messagesStep(Exchange ex) {
+    AnthropicReply reply = ex.reply;
+    if (!ex.headersSent) {
+      ex.headersSent = true;
+      HttpResponse res = new DefaultHttpResponse(HTTP_1_1, OK);
+      res.headers()
+          .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+          .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
+          .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
+          .set(REQUEST_ID, "req_mock_" + state.nextId())
+          .set(REQUEST_SUMMARY, ex.summary);
+      rateLimitHeaders(res, false);
+      connectionHeader(ex, res);
+      ctx.write(res);
+    }
+    while (current == ex) { // a failed write may have closed the connection under us
+      if (reply.atDelta() && reply.deltas() == ex.failAfter) {
+        dieMidStream(ex);
+        return;
+      }
+      if (reply.atDelta() && reply.deltas() == ex.errorAfter) {
+        String event = AnthropicReply.errorEvent(ex.errorType, "Mock upstream failure mid-stream (" + ex.errorType + ").");
+        finish(ex, new DefaultLastHttpContent(ByteBufUtil.writeUtf8(ctx.alloc(), event)));
+        return;
+      }
+      String event = reply.next();
+      if (event == null) {
+        finish(ex, LastHttpContent.EMPTY_LAST_CONTENT);
+        return;
+      }
+      if (!reply.lastWasDelta()) {
+        ctx.write(content(event));
+        continue;
+      }
+      ctx.writeAndFlush(content(event));
+      if (ex.interTokenMs > 0 && reply.deltas() < reply.totalDeltas()) {
+        later(ex, ex.interTokenMs, () -> messagesStep(ex));
+        return;
+      }
+    }
+  }
+
+  /** x-api-key or Authorization: Bearer must carry the configured key, when one is configured. */
+  private boolean anthropicAuthorized(Exchange ex) {
+    String key = state.settings.apiKey();
+    if (key == null || key.equals(ex.apiKey) || state.requiredAuthorization.equals(ex.authorization)) {
+      return true;
+    }
+    anthropicError(ex, 401, ex.apiKey == null && ex.authorization == null ? "x-api-key header is required"
+        : "invalid x-api-key");
+    return false;
+  }
+
+  /** The error type that the Anthropic API gives each status. */
+  static String anthropicErrorType(int code) {
+    return switch (code) {
+      case 401 -> "authentication_error";
+      case 402 -> "billing_error";
+      case 403 -> "permission_error";
+      case 404 -> "not_found_error";
+      case 413 -> "request_too_large";
+      case 429 -> "rate_limit_error";
+      case 504 -> "timeout_error";
+      case 529 -> "overloaded_error";
+      default -> code >= 500 ? "api_error" : "invalid_request_error";
+    };
+  }
+
+  private void anthropicError(Exchange ex, int code, String message) {
+    String requestId = "req_mock_" + state.nextId();
+    DefaultFullHttpResponse res = response(ex, HttpResponseStatus.valueOf(code),
+        Json.anthropicError(anthropicErrorType(code), message, requestId));
+    res.headers().set(REQUEST_ID, requestId);
+    rateLimitHeaders(res, code == 429);
+    if (code == 429) {
+      res.headers().set(HttpHeaderNames.RETRY_AFTER, ex.retryAfter);
+    }
+    finish(ex, res);
+  }
+
+  private DefaultFullHttpResponse anthropicResponse(Exchange ex, HttpResponseStatus status, String body, String summary) {
+    DefaultFullHttpResponse res = response(ex, status, body);
+    res.headers().set(REQUEST_ID, "req_mock_" + state.nextId()).set(REQUEST_SUMMARY, summary);
+    rateLimitHeaders(res, false);
+    return res;
+  }
+
+  /**
+   * The API's {@code anthropic-ratelimit-*} headers, so that a gateway's handling of them (read for
+   * health, not passed to its clients) can be tested: fixed limits, nothing remaining on a 429, and a
+   * reset a minute ahead in RFC 3339.
+   */
+  private static void rateLimitHeaders(HttpResponse res, boolean limited) {
+    String reset = java.time.Instant.now().plusSeconds(60).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+    res.headers()
+        .set("anthropic-ratelimit-requests-limit", RATE_LIMIT_REQUESTS)
+        .set("anthropic-ratelimit-requests-remaining", limited ? 0 : RATE_LIMIT_REQUESTS - 1)
+        .set("anthropic-ratelimit-requests-reset", reset)
+        .set("anthropic-ratelimit-tokens-limit", RATE_LIMIT_TOKENS)
+        .set("anthropic-ratelimit-tokens-remaining", limited ? 0 : RATE_LIMIT_TOKENS)
+        .set("anthropic-ratelimit-tokens-reset", reset);
+  }
+
+  /** An error in the envelope of the path's API: Anthropic's under /v1/messages, else OpenAI's. */
+  private void anyError(Exchange ex, int code, String message, String param, String errorCode) {
+    if (ex.anthropic) {
+      anthropicError(ex, code, message);
+    } else {
+      error(ex, code, message, param, errorCode);
+    }
   }
 
   /** Writes the next content chunks of a stream; reschedules itself while an inter-token delay applies. */
@@ -275,7 +501,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       if (ex.sent == ex.tokens) {
         ctx.write(content(Payloads.stopEvent(ex.head)));
         if (ex.includeUsage) {
-          ctx.write(content(Payloads.usageEvent(ex.head, ex.promptTokens, ex.tokens)));
+          ctx.write(content(Payloads.usageEvent(ex.head, ex.promptTokens, ex.completionTokens)));
         }
         finish(ex, new DefaultLastHttpContent(ByteBufUtil.writeUtf8(ctx.alloc(), Payloads.DONE_EVENT)));
         return;
@@ -320,7 +546,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     }
     DefaultFullHttpResponse res = response(ex, HttpResponseStatus.valueOf(code), Json.error(message, type, param, errorCode));
     if (code == 429) {
-      res.headers().set(HttpHeaderNames.RETRY_AFTER, "1");
+      res.headers().set(HttpHeaderNames.RETRY_AFTER, ex.retryAfter);
     }
     finish(ex, res);
   }

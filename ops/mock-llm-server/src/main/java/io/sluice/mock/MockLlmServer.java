@@ -15,7 +15,8 @@ import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A running mock OpenAI-compatible upstream. It exists so the gateway's tests, demos and benchmarks
+ * A running mock upstream that speaks OpenAI's API and Anthropic's Messages API (under
+ * {@code /v1/messages}). It exists so the gateway's tests, demos and benchmarks
  * have an upstream with controllable latency, streaming pace and failures that is never the
  * bottleneck: plain Netty on NIO, non-blocking, all delays on the event-loop timer.
  *

@@ -40,6 +40,20 @@ final class MockRequest {
   int tokens = -1;
   int status = -1;
   int failAfterTokens = -1;
+  /** Seconds in the Retry-After header of a 429. */
+  long retryAfter = -1;
+  // usage the response reports instead of the mock's own counts; -1 = not given. The OpenAI mode
+  // reports input as prompt_tokens and output as completion_tokens; the cache counts are Messages-only.
+  long usageInput = -1;
+  long usageOutput = -1;
+  long usageCacheCreation = -1;
+  long usageCacheRead = -1;
+  /** Messages mode: answer with a tool_use block even when tool_choice leaves the choice to the model. */
+  boolean toolUse;
+  /** Messages mode: after this many content deltas a stream sends {@code event: error} and ends. */
+  int errorAfterTokens = -1;
+  /** Messages mode: the {@code error.type} of that mid-stream error event. */
+  String errorType;
 
   /** The request is well-formed JSON but not something the mock can serve; answered with a 400. */
   static final class Invalid extends Exception {
@@ -53,13 +67,46 @@ final class MockRequest {
     }
   }
 
+  /** Copies every {@code "mock"} knob of {@code defaults} (set by {@code POST /mock/config}) into this request. */
+  void knobsFrom(MockRequest defaults) {
+    latencyMs = defaults.latencyMs;
+    ttftMs = defaults.ttftMs;
+    interTokenMs = defaults.interTokenMs;
+    tokens = defaults.tokens;
+    status = defaults.status;
+    failAfterTokens = defaults.failAfterTokens;
+    retryAfter = defaults.retryAfter;
+    usageInput = defaults.usageInput;
+    usageOutput = defaults.usageOutput;
+    usageCacheCreation = defaults.usageCacheCreation;
+    usageCacheRead = defaults.usageCacheRead;
+    toolUse = defaults.toolUse;
+    errorAfterTokens = defaults.errorAfterTokens;
+    errorType = defaults.errorType;
+  }
+
+  /** Parses a bare {@code "mock"} object, as {@code POST /mock/config} takes it under {@code "mock"}. */
+  static MockRequest knobs(JsonParser p, JsonToken t) throws IOException, Invalid {
+    MockRequest r = new MockRequest();
+    r.scanMock(p, t);
+    return r;
+  }
+
   /** prompt_tokens of a chat request: UTF-8 length of all content / 4 (at least 1), plus 3 per message. */
   int promptTokens() {
     return (int) Math.min(Integer.MAX_VALUE, Math.max(1, contentBytes / 4) + 3L * Math.max(messages, 0));
   }
 
   static MockRequest parse(JsonFactory factory, byte[] body) throws IOException, Invalid {
+    return parse(factory, body, null);
+  }
+
+  /** As {@link #parse(JsonFactory, byte[])}, starting from the knobs of {@code defaults} when not null. */
+  static MockRequest parse(JsonFactory factory, byte[] body, MockRequest defaults) throws IOException, Invalid {
     MockRequest r = new MockRequest();
+    if (defaults != null) {
+      r.knobsFrom(defaults);
+    }
     try (JsonParser p = factory.createParser(body)) {
       if (p.nextToken() != START_OBJECT) {
         throw new Invalid("The request body must be a JSON object.", null, null);
@@ -204,7 +251,7 @@ final class MockRequest {
     inputTokens += tokenCount;
   }
 
-  private void scanMock(JsonParser p, JsonToken t) throws IOException, Invalid {
+  void scanMock(JsonParser p, JsonToken t) throws IOException, Invalid {
     if (t == VALUE_NULL) {
       return;
     }
@@ -220,12 +267,42 @@ final class MockRequest {
         case "inter_token_ms" -> interTokenMs = number(p, t, f, Long.MAX_VALUE);
         case "tokens" -> tokens = (int) number(p, t, f, MockSettings.MAX_TOKENS);
         case "fail_after_tokens" -> failAfterTokens = (int) number(p, t, f, Integer.MAX_VALUE);
+        case "retry_after" -> retryAfter = number(p, t, f, Integer.MAX_VALUE);
+        case "error_after_tokens" -> errorAfterTokens = (int) number(p, t, f, Integer.MAX_VALUE);
+        case "tool_use" -> toolUse = t == JsonToken.VALUE_TRUE;
+        case "error_type" -> {
+          if (t != VALUE_STRING && t != VALUE_NULL) {
+            throw new Invalid("'mock.error_type' must be a string.", "mock.error_type", "invalid_type");
+          }
+          errorType = t == VALUE_STRING ? p.getText() : null;
+        }
+        case "usage" -> scanUsage(p, t);
         case "status" -> {
           status = (int) number(p, t, f, 599);
           if (status != -1 && status != 200 && status < 400) {
             throw new Invalid("'mock.status' must be 200 or in [400, 599].", "mock.status", "invalid_value");
           }
         }
+        default -> p.skipChildren();
+      }
+    }
+  }
+
+  private void scanUsage(JsonParser p, JsonToken t) throws IOException, Invalid {
+    if (t == VALUE_NULL) {
+      return;
+    }
+    if (t != START_OBJECT) {
+      throw new Invalid("'mock.usage' must be an object.", "mock.usage", "invalid_type");
+    }
+    while (p.nextToken() == FIELD_NAME) {
+      String f = p.currentName();
+      t = p.nextToken();
+      switch (f) {
+        case "input_tokens" -> usageInput = number(p, t, "usage." + f, Integer.MAX_VALUE);
+        case "output_tokens" -> usageOutput = number(p, t, "usage." + f, Integer.MAX_VALUE);
+        case "cache_creation_input_tokens" -> usageCacheCreation = number(p, t, "usage." + f, Integer.MAX_VALUE);
+        case "cache_read_input_tokens" -> usageCacheRead = number(p, t, "usage." + f, Integer.MAX_VALUE);
         default -> p.skipChildren();
       }
     }

@@ -15,6 +15,7 @@ import java.util.Objects;
  * @param errorRate fraction in [0,1] of inference requests answered with {@code errorStatus}
  * @param errorStatus HTTP status of the random errors
  * @param apiKey when non-null, {@code /v1/*} requests need {@code Authorization: Bearer <apiKey>}
+ *     ({@code /v1/messages} also takes {@code x-api-key: <apiKey>})
  * @param threads Netty event-loop threads
  */
 public record MockSettings(String host, int port, long latencyMs, long ttftMs, long interTokenMs, int tokens,

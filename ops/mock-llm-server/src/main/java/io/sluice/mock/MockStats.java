@@ -3,7 +3,8 @@ package io.sluice.mock;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Counters over inference requests ({@code /v1/chat/completions}, {@code /v1/embeddings}) that let
+ * Counters over inference requests ({@code /v1/chat/completions}, {@code /v1/embeddings},
+ * {@code /v1/messages}, {@code /v1/messages/count_tokens}) that let
  * tests check what the gateway actually sent upstream: how many, how concurrently, and whether streams
  * ran to the end or were abandoned by the client. Served as JSON at {@code GET /mock/stats}.
  */
@@ -26,7 +27,7 @@ public final class MockStats {
   /** Streams whose client went away before the stream's end was written. */
   public long cancelledStreams() { return cancelledStreams.get(); }
 
-  /** Streams written to the end, {@code data: [DONE]} included. */
+  /** Streams written to the end, {@code data: [DONE]} (or {@code message_stop}, or a mid-stream error event) included. */
   public long completedStreams() { return completedStreams.get(); }
 
   /**

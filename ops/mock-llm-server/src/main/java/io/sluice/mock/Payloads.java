@@ -1,6 +1,6 @@
 package io.sluice.mock;
 
-/** Builds the OpenAI-format response bodies as text; kept apart from the HTTP plumbing. */
+/** Builds the OpenAI-format response bodies as text; kept apart from the HTTP plumbing (Messages mode: AnthropicReply). */
 final class Payloads {
   static final String MODELS = "{\"object\":\"list\",\"data\":["
       + "{\"id\":\"gpt-4o-mini\",\"object\":\"model\",\"created\":1700000000,\"owned_by\":\"sluice-mock\"},"
@@ -11,7 +11,8 @@ final class Payloads {
 
   private Payloads() {}
 
-  static String chatCompletion(String id, long created, String model, int tokens, int promptTokens) {
+  static String chatCompletion(String id, long created, String model, int tokens, int promptTokens,
+                               long completionTokens) {
     StringBuilder sb = new StringBuilder(256 + tokens * TOKEN.length());
     sb.append("{\"id\":\"").append(id).append("\",\"object\":\"chat.completion\",\"created\":").append(created)
         .append(",\"model\":");
@@ -20,7 +21,7 @@ final class Payloads {
       sb.append(TOKEN);
     }
     sb.append("\"},\"finish_reason\":\"stop\"}],\"usage\":");
-    return usage(sb, promptTokens, tokens).append('}').toString();
+    return usage(sb, promptTokens, completionTokens).append('}').toString();
   }
 
   /** The part shared by every chunk of one stream: {@code {"id":..,"object":..,"created":..,"model":..}. */
@@ -41,7 +42,7 @@ final class Payloads {
     return "data: " + head + ",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
   }
 
-  static String usageEvent(String head, int promptTokens, int completionTokens) {
+  static String usageEvent(String head, int promptTokens, long completionTokens) {
     StringBuilder sb = new StringBuilder(192).append("data: ").append(head).append(",\"choices\":[],\"usage\":");
     return usage(sb, promptTokens, completionTokens).append("}\n\n").toString();
   }
@@ -66,7 +67,7 @@ final class Payloads {
     return sb.append("}}").toString();
   }
 
-  private static StringBuilder usage(StringBuilder sb, int prompt, int completion) {
+  private static StringBuilder usage(StringBuilder sb, int prompt, long completion) {
     return sb.append("{\"prompt_tokens\":").append(prompt).append(",\"completion_tokens\":").append(completion)
         .append(",\"total_tokens\":").append((long) prompt + completion).append('}');
   }

@@ -16,10 +16,16 @@ final class ServerState {
   /** Runtime overrides set by {@code POST /mock/config}; negative means "use the flag". */
   volatile double errorRate = -1;
   volatile long latencyMs = -1;
+  /** {@code "mock"} knobs every inference request starts from (set by {@code POST /mock/config}), or null. */
+  volatile MockRequest defaults;
   /** Statuses the next inference requests get, in order, before normal behaviour resumes. */
   final java.util.concurrent.ConcurrentLinkedQueue<Integer> script = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
-  /** Applies {@code {"error_rate":F,"latency_ms":N,"script":[S,...]}}; absent fields keep their value. */
+  /**
+   * Applies {@code {"error_rate":F,"latency_ms":N,"script":[S,...],"mock":{...}}}; absent fields keep
+   * their value. {@code mock} takes the same knobs as a request body's {@code "mock"} and replaces the
+   * previous ones; a request's own knobs still win.
+   */
   void configure(byte[] body) throws java.io.IOException {
     try (com.fasterxml.jackson.core.JsonParser p = json.createParser(body)) {
       if (p.nextToken() != com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
@@ -37,6 +43,13 @@ final class ServerState {
               script.add(p.getIntValue());
             }
           }
+          case "mock" -> {
+            try {
+              defaults = v == com.fasterxml.jackson.core.JsonToken.VALUE_NULL ? null : MockRequest.knobs(p, v);
+            } catch (MockRequest.Invalid e) {
+              throw new java.io.IOException(e.getMessage());
+            }
+          }
           default -> p.skipChildren();
         }
       }
@@ -46,6 +59,7 @@ final class ServerState {
   void clearOverrides() {
     errorRate = -1;
     latencyMs = -1;
+    defaults = null;
     script.clear();
   }
 
@@ -58,14 +72,43 @@ final class ServerState {
     return "chatcmpl-mock-" + ids.incrementAndGet();
   }
 
-  /** The last inference request as received, served at {@code GET /mock/last-request}. */
-  record Recorded(String method, String path, String authorization, byte[] body) {
+  /** A fresh number for Messages-mode ids: msg_mock_N, toolu_mock_N, req_mock_N. */
+  long nextId() {
+    return ids.incrementAndGet();
+  }
+
+  /**
+   * The last inference request as received, served at {@code GET /mock/last-request}. A Messages-mode
+   * request also carries {@code anthropic}: its query string (null when none), x-api-key,
+   * anthropic-version and anthropic-beta headers, and its {@code x-mock-request-summary}.
+   */
+  record Recorded(String method, String path, String authorization, byte[] body, Anthropic anthropic) {
+    Recorded(String method, String path, String authorization, byte[] body) {
+      this(method, path, authorization, body, null);
+    }
+
+    record Anthropic(String query, String apiKey, String version, String beta, String summary) {}
+
+    Recorded withSummary(String summary) {
+      return new Recorded(method, path, authorization, body,
+          new Anthropic(anthropic.query, anthropic.apiKey, anthropic.version, anthropic.beta, summary));
+    }
+
     String toJson() {
       StringBuilder sb = new StringBuilder(96 + body.length).append("{\"method\":");
       Json.str(sb, method).append(",\"path\":");
       Json.str(sb, path).append(",\"authorization\":");
       Json.str(sb, authorization).append(",\"body\":");
-      return Json.str(sb, new String(body, StandardCharsets.UTF_8)).append('}').toString();
+      Json.str(sb, new String(body, StandardCharsets.UTF_8));
+      if (anthropic != null) {
+        sb.append(",\"query\":");
+        Json.str(sb, anthropic.query).append(",\"x_api_key\":");
+        Json.str(sb, anthropic.apiKey).append(",\"anthropic_version\":");
+        Json.str(sb, anthropic.version).append(",\"anthropic_beta\":");
+        Json.str(sb, anthropic.beta).append(",\"summary\":");
+        Json.str(sb, anthropic.summary);
+      }
+      return sb.append('}').toString();
     }
   }
 }

@@ -225,6 +225,29 @@ class MockLlmServerTest {
   }
 
   @Test
+  void chatCompletion_retryAfterAndUsageKnobs_setRetryAfterAndReportedUsageOnly() throws Exception {
+    start(MockSettings.defaults());
+
+    HttpResponse<String> limited = post(CHAT, "{\"model\":\"m\",\"messages\":[],\"mock\":{\"status\":429,\"retry_after\":7}}");
+    HttpResponse<String> whole = post(CHAT, "{\"model\":\"m\",\"messages\":[],"
+        + "\"mock\":{\"tokens\":2,\"usage\":{\"input_tokens\":40,\"output_tokens\":50}}}");
+    HttpResponse<String> streamed = post(CHAT, "{\"model\":\"m\",\"messages\":[],\"stream\":true,"
+        + "\"stream_options\":{\"include_usage\":true},\"mock\":{\"tokens\":2,\"usage\":{\"output_tokens\":50}}}");
+
+    assertEquals("7", limited.headers().firstValue("retry-after").orElseThrow());
+    JsonNode body = JSON.readTree(whole.body());
+    assertEquals("tok tok ", body.get("choices").get(0).get("message").get("content").asText());
+    assertEquals(40, body.get("usage").get("prompt_tokens").asInt());
+    assertEquals(50, body.get("usage").get("completion_tokens").asInt());
+    assertEquals(90, body.get("usage").get("total_tokens").asInt());
+    List<String> events = events(streamed.body());
+    assertEquals(2 + 3, events.size(), "two content chunks, stop, usage, [DONE]");
+    JsonNode usage = JSON.readTree(events.get(3)).get("usage");
+    assertEquals(1, usage.get("prompt_tokens").asInt(), "the estimate, max(1, 0 / 4), when input_tokens is not given");
+    assertEquals(50, usage.get("completion_tokens").asInt());
+  }
+
+  @Test
   void inference_withErrorRateOne_returnsConfiguredErrorStatus() throws Exception {
     start(MockSettings.defaults().withErrorRate(1).withErrorStatus(502));
 

@@ -2,13 +2,22 @@ package io.sluice.node.provider.openai;
 
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sluice.node.api.OpenAiError;
-import io.sluice.node.api.RequestScan.Operation;
+import io.sluice.node.inference.Call;
+import io.sluice.node.inference.Operation;
+import io.sluice.node.inference.Protocol;
+import io.sluice.node.inference.chat.ChatResponse;
+import io.sluice.node.inference.chat.InvalidChat;
+import io.sluice.node.inference.chat.StreamDecoder;
+import io.sluice.node.inference.chat.Usage;
+import io.sluice.node.provider.ErrorClass;
 import io.sluice.node.provider.ProviderAdapter;
+import io.sluice.node.provider.StreamTap;
+import io.sluice.node.provider.UpstreamError;
 import io.sluice.node.routing.Deployment;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
@@ -19,23 +28,30 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * The adapter for OpenAI and every OpenAI-compatible server (vLLM, Ollama, OpenRouter, Groq, a
- * mock): the body is forwarded as the client sent it, with the deployment's key instead of the
- * client's.
+ * mock). A body from an OpenAI client is forwarded as the client sent it, with the deployment's
+ * key instead of the client's and the model swapped; a body from another protocol's client is
+ * encoded by {@link OpenAiChatCodec}, and so are the answers for it.
  */
 public final class OpenAiAdapter implements ProviderAdapter {
   private static final ObjectMapper JSON =
       new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
   private static final int MAX_MESSAGE = 500;
+  private static final Pattern SECRET = Pattern.compile("(?<=(?:sk|key)[-_]|Bearer )[A-Za-z0-9._*-]{6,}");
 
   /** OpenAI's error body, as much of it as Sluice reads. */
   record ErrorBody(ErrorDetail error) {}
 
   /** The inner error object. */
-  record ErrorDetail(String message, String type, String param, Object code) {}
+  record ErrorDetail(String message, Object type, Object param, Object code) {}
 
   @Override
   public String provider() {
     return "openai";
+  }
+
+  @Override
+  public Protocol protocol() {
+    return Protocol.OPENAI;
   }
 
   /**
@@ -48,32 +64,42 @@ public final class OpenAiAdapter implements ProviderAdapter {
   private record Heads(Deployment deployment, HttpRequest[] byOperation) {}
 
   @Override
-  public HttpRequest request(Deployment d, Operation operation, byte[] body) {
+  public HttpRequest request(Deployment d, Call call) throws InvalidChat {
+    byte[] body = call.body().protocol() == Protocol.OPENAI
+        ? call.body().passthrough(d.upstreamModel())
+        : OpenAiChatCodec.encodeRequest(call.body().chat().withModel(d.upstreamModel()));
+    // Wrapped, not copied: the request body is never changed once scanned.
+    return head(d, call.operation()).withEntity(ContentTypes.APPLICATION_JSON, ByteString.fromArrayUnsafe(body));
+  }
+
+  private HttpRequest head(Deployment d, Operation operation) {
     int op = operation.ordinal();
     Heads known = heads.get(d.name());
     if (known == null || known.deployment() != d || known.byOperation()[op] == null) {
       known = heads.compute(d.name(), (name, old) -> {
         HttpRequest[] next = old == null || old.deployment() != d
             ? new HttpRequest[Operation.values().length] : old.byOperation().clone();
-        next[op] = head(d, operation);
+        next[op] = newHead(d, operation);
         return new Heads(d, next);
       });
     }
-    // Wrapped, not copied: the request body is never changed once scanned (see ProviderAdapter#request).
-    return known.byOperation()[op].withEntity(ContentTypes.APPLICATION_JSON, ByteString.fromArrayUnsafe(body));
+    return known.byOperation()[op];
   }
 
-  private static HttpRequest head(Deployment d, Operation operation) {
+  private static HttpRequest newHead(Deployment d, Operation operation) {
     List<HttpHeader> headers = d.apiKey() == null
         ? List.of()
         : List.of(Authorization.create(HttpCredentials.createOAuth2BearerToken(d.apiKey())));
-    return HttpRequest.create(d.baseUrl() + "/" + operation.path())
-        .withMethod(HttpMethods.POST)
-        .withHeaders(headers);
+    String path = switch (operation) {
+      case CHAT -> "chat/completions";
+      case EMBEDDINGS -> "embeddings";
+      case COMPLETIONS -> "completions";
+    };
+    return HttpRequest.create(d.baseUrl() + "/" + path).withMethod(HttpMethods.POST).withHeaders(headers);
   }
 
   @Override
-  public OpenAiError error(int status, ByteString body) {
+  public UpstreamError error(int status, ByteString body) {
     ErrorDetail detail = null;
     try {
       ErrorBody parsed = JSON.readValue(body.toArray(), ErrorBody.class);
@@ -81,21 +107,47 @@ public final class OpenAiAdapter implements ProviderAdapter {
     } catch (IOException | RuntimeException notAnEnvelope) {
       // Not OpenAI's envelope: described by status below.
     }
+    ErrorClass ec = ErrorClass.classify(status);
     String type = status == 429 ? "rate_limit_exceeded" : status >= 500 ? "server_error" : "invalid_request_error";
     if (detail == null || detail.message() == null) {
-      return new OpenAiError(status, "The upstream model server answered HTTP " + status + ".", type, null, null);
+      return new UpstreamError(status, ec, type, null, "The upstream model server answered HTTP " + status + ".", null);
     }
-    return new OpenAiError(status, clip(redact(detail.message())),
-        detail.type() != null ? detail.type() : type, detail.param(),
-        detail.code() == null ? null : String.valueOf(detail.code()));
+    // Every string that came from the upstream is redacted: a key may be echoed in any of them.
+    return new UpstreamError(status, ec, detail.type() != null ? clean(detail.type()) : type, clean(detail.code()),
+        clean(detail.message()), clean(detail.param()));
+  }
+
+  /** An upstream value as text fit to pass on: secrets taken out, clipped; null stays null. */
+  static String clean(Object value) {
+    if (value == null) {
+      return null;
+    }
+    String s = redact(String.valueOf(value));
+    return s.length() <= MAX_MESSAGE ? s : s.substring(0, MAX_MESSAGE) + "...";
   }
 
   /** Upstreams echo keys in messages ("Incorrect API key provided: sk-abc..."); never pass them on. */
   static String redact(String message) {
-    return message.replaceAll("(?<=(?:sk|key)[-_]|Bearer )[A-Za-z0-9._*-]{6,}", "***");
+    return SECRET.matcher(message).replaceAll("***");
   }
 
-  private static String clip(String s) {
-    return s.length() <= MAX_MESSAGE ? s : s.substring(0, MAX_MESSAGE) + "...";
+  @Override
+  public Usage usage(ByteString body) {
+    return UsageScan.of(body.toArrayUnsafe());
+  }
+
+  @Override
+  public ChatResponse decode(ByteString body) throws InvalidChat {
+    return OpenAiChatCodec.decodeResponse(body.toArrayUnsafe());
+  }
+
+  @Override
+  public StreamTap tap(boolean clientWantsUsage) {
+    return new SseUsage(!clientWantsUsage);
+  }
+
+  @Override
+  public StreamDecoder decoder() {
+    return OpenAiChatCodec.streamDecoder();
   }
 }

@@ -6,8 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.sluice.node.api.OpenAiError;
-import io.sluice.node.api.RequestScan.Operation;
+import io.sluice.node.inference.Call;
+import io.sluice.node.inference.ClientBody;
+import io.sluice.node.inference.Operation;
+import io.sluice.node.inference.Protocol;
+import io.sluice.node.inference.chat.ChatRequest;
+import io.sluice.node.provider.ErrorClass;
+import io.sluice.node.provider.UpstreamError;
 import io.sluice.node.routing.Deployment;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -45,25 +50,25 @@ class OpenAiAdapterTest {
 
   @Test
   void error_openAiEnvelope_keepsFieldsAndStatus() {
-    OpenAiError e = adapter.error(400, body(
+    UpstreamError e = adapter.error(400, body(
         "{\"error\":{\"message\":\"Invalid value for 'temperature'.\",\"type\":\"invalid_request_error\","
             + "\"param\":\"temperature\",\"code\":\"invalid_value\"}}"));
-    assertEquals(new OpenAiError(400, "Invalid value for 'temperature'.", "invalid_request_error",
-        "temperature", "invalid_value"), e);
+    assertEquals(new UpstreamError(400, ErrorClass.CLIENT, "invalid_request_error", "invalid_value",
+        "Invalid value for 'temperature'.", "temperature"), e);
   }
 
   @Test
   void error_rateLimitEnvelope_keepsTypeAndCode() {
-    OpenAiError e = adapter.error(429, body(
+    UpstreamError e = adapter.error(429, body(
         "{\"error\":{\"message\":\"Rate limit reached for requests\",\"type\":\"requests\","
             + "\"param\":null,\"code\":\"rate_limit_exceeded\"},\"extra\":{\"ignored\":true}}"));
-    assertEquals(new OpenAiError(429, "Rate limit reached for requests", "requests", null,
-        "rate_limit_exceeded"), e);
+    assertEquals(new UpstreamError(429, ErrorClass.RATE_LIMITED, "requests", "rate_limit_exceeded",
+        "Rate limit reached for requests", null), e);
   }
 
   @Test
   void error_numericCode_keptAsString() {
-    OpenAiError e = adapter.error(500, body("{\"error\":{\"message\":\"boom\",\"type\":\"server_error\",\"code\":500}}"));
+    UpstreamError e = adapter.error(500, body("{\"error\":{\"message\":\"boom\",\"type\":\"server_error\",\"code\":500}}"));
     assertEquals("500", e.code());
     assertEquals(500, e.status());
     assertEquals("server_error", e.type());
@@ -72,7 +77,7 @@ class OpenAiAdapterTest {
   @ParameterizedTest(name = "[{index}] {0} -> {1}")
   @CsvSource({"400, invalid_request_error", "404, invalid_request_error", "429, rate_limit_exceeded"})
   void error_envelopeWithoutType_typeFromStatus(int status, String type) {
-    OpenAiError e = adapter.error(status, body("{\"error\":{\"message\":\"nope\"}}"));
+    UpstreamError e = adapter.error(status, body("{\"error\":{\"message\":\"nope\"}}"));
     assertEquals(status, e.status());
     assertEquals("nope", e.message());
     assertEquals(type, e.type());
@@ -96,7 +101,7 @@ class OpenAiAdapterTest {
       "{\"error\":{\"message\":",
   })
   void error_notAnEnvelope_genericMessageWithStatus(String raw) {
-    OpenAiError e = adapter.error(502, body(raw));
+    UpstreamError e = adapter.error(502, body(raw));
     assertEquals(502, e.status());
     assertEquals("The upstream model server answered HTTP 502.", e.message());
     assertNull(e.param());
@@ -115,18 +120,18 @@ class OpenAiAdapterTest {
       "key_abcdef123456 revoked                                   | abcdef123456",
   })
   void error_messageEchoingKey_redacted(String message, String secret) {
-    OpenAiError e = adapter.error(401, body(
+    UpstreamError e = adapter.error(401, body(
         "{\"error\":{\"message\":\"" + message + "\",\"type\":\"invalid_request_error\",\"code\":\"invalid_api_key\"}}"));
     assertEquals(401, e.status());
     assertEquals("invalid_api_key", e.code());
     assertFalse(e.message().contains(secret), () -> "secret leaked: " + e.message());
-    assertFalse(new String(e.toJson(), StandardCharsets.UTF_8).contains(secret));
+    assertFalse(e.toString().contains(secret));
   }
 
   @Test
   void error_incorrectApiKeyMessage_staysReadable() {
     // OpenAI's most common 401 text: only the key itself should be masked, not the words around it.
-    OpenAiError e = adapter.error(401, body(
+    UpstreamError e = adapter.error(401, body(
         "{\"error\":{\"message\":\"Incorrect API key provided: sk-proj-abcdef123456.\",\"code\":\"invalid_api_key\"}}"));
     assertTrue(e.message().startsWith("Incorrect API key provided: "),
         () -> "BUG OpenAiAdapter.redact: the pattern also masks the word after 'key ' (\"key provided\" -> "
@@ -137,7 +142,7 @@ class OpenAiAdapterTest {
   @Test
   void error_longMessage_clipped() {
     String longMessage = "x".repeat(2000);
-    OpenAiError e = adapter.error(400, body("{\"error\":{\"message\":\"" + longMessage + "\"}}"));
+    UpstreamError e = adapter.error(400, body("{\"error\":{\"message\":\"" + longMessage + "\"}}"));
     assertTrue(e.message().length() <= 503, "clipped to 500 chars plus an ellipsis: " + e.message().length());
     assertTrue(e.message().endsWith("..."));
   }
@@ -152,15 +157,16 @@ class OpenAiAdapterTest {
 
   @ParameterizedTest
   @EnumSource(Operation.class)
-  void request_deploymentWithKey_postsWithBearerAndSameBody(Operation op) {
+  void request_deploymentWithKey_postsWithBearerAndSameBody(Operation op) throws Exception {
     byte[] payload = "{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"user\",\"content\":\"h\u00e9 \\\"x\\\"\"}]}"
         .getBytes(StandardCharsets.UTF_8);
     byte[] copy = payload.clone();
 
-    HttpRequest r = adapter.request(deployment("https://api.example.com/v1", "sk-upstream-secret"), op, payload);
+    HttpRequest r = adapter.request(deployment("https://api.example.com/v1", "sk-upstream-secret"), call(op, payload));
 
     assertEquals(HttpMethods.POST, r.method());
-    assertEquals("https://api.example.com/v1/" + op.path(), r.getUri().toString());
+    assertEquals("https://api.example.com/v1/" + (op == Operation.CHAT ? "chat/completions" : "embeddings"),
+        r.getUri().toString());
     Optional<Authorization> auth = r.getHeader(Authorization.class);
     assertTrue(auth.isPresent(), "Authorization header missing");
     assertEquals("Bearer sk-upstream-secret", auth.get().value());
@@ -171,21 +177,21 @@ class OpenAiAdapterTest {
   }
 
   @Test
-  void request_chat_pathIsChatCompletions() {
-    HttpRequest r = adapter.request(deployment("http://localhost:8000/v1", null), Operation.CHAT, new byte[] {'{', '}'});
+  void request_chat_pathIsChatCompletions() throws Exception {
+    HttpRequest r = adapter.request(deployment("http://localhost:8000/v1", null), call(Operation.CHAT, new byte[] {'{', '}'}));
     assertEquals("http://localhost:8000/v1/chat/completions", r.getUri().toString());
   }
 
   @Test
-  void request_embeddings_pathIsEmbeddings() {
-    HttpRequest r = adapter.request(deployment("http://localhost:8000/v1", null), Operation.EMBEDDINGS, new byte[] {'{', '}'});
+  void request_embeddings_pathIsEmbeddings() throws Exception {
+    HttpRequest r = adapter.request(deployment("http://localhost:8000/v1", null), call(Operation.EMBEDDINGS, new byte[] {'{', '}'}));
     assertEquals("http://localhost:8000/v1/embeddings", r.getUri().toString());
   }
 
   @Test
-  void request_deploymentWithoutKey_noAuthorizationHeader() {
-    HttpRequest r = adapter.request(deployment("http://localhost:11434/v1", null), Operation.CHAT,
-        "{}".getBytes(StandardCharsets.UTF_8));
+  void request_deploymentWithoutKey_noAuthorizationHeader() throws Exception {
+    HttpRequest r = adapter.request(deployment("http://localhost:11434/v1", null),
+        call(Operation.CHAT, "{}".getBytes(StandardCharsets.UTF_8)));
     assertEquals(0, countAuthorization(r));
     assertFalse(r.getHeader("Authorization").isPresent());
   }
@@ -198,5 +204,21 @@ class OpenAiAdapterTest {
       }
     }
     return n;
+  }
+
+  /** A body from an OpenAI client that passes through as it is (its model already the upstream's). */
+  private static Call call(Operation op, byte[] bytes) {
+    ClientBody body = new ClientBody() {
+      @Override public Protocol protocol() { return Protocol.OPENAI; }
+      @Override public Operation operation() { return op; }
+      @Override public String model() { return "gpt-4o-mini"; }
+      @Override public boolean stream() { return false; }
+      @Override public boolean includeUsage() { return false; }
+      @Override public long maxTokens() { return -1; }
+      @Override public long promptTokens() { return 0; }
+      @Override public byte[] passthrough(String upstreamModel) { return bytes; }
+      @Override public ChatRequest chat() { throw new AssertionError("an OpenAI body to an OpenAI upstream is not translated"); }
+    };
+    return new Call(body, name -> null);
   }
 }
