@@ -1,5 +1,6 @@
 package io.sluice.node;
 
+import io.sluice.node.inference.TokenCounter;
 import com.typesafe.config.Config;
 import io.sluice.node.admission.Admission;
 import io.sluice.node.admission.TokenEstimator;
@@ -25,8 +26,9 @@ import io.sluice.node.surface.anthropic.AnthropicSurface;
 import io.sluice.node.provider.anthropic.AnthropicAdapter;
 import io.sluice.node.provider.azure.AzureAdapter;
 import io.sluice.node.provider.azure.EntraTokens;
-import io.sluice.node.api.RequestScan;
+import io.sluice.node.surface.openai.RequestScan;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import io.sluice.node.provider.ProviderAdapter;
 import io.sluice.node.provider.UpstreamClient;
@@ -221,7 +223,9 @@ public final class Main {
         new InferencePipeline.Runtime(system.classicSystem().scheduler(), system.executionContext(), materializer,
             System::nanoTime));
     HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer);
-    RequestScan.TokenCounter tokens = new TokenEstimator(quota.tokenCacheEntries()).counter("o200k");
+    TokenEstimator estimator = new TokenEstimator(quota.tokenCacheEntries());
+    // One counter per request: each caps its request's exact counting at max-exact-prompt-chars.
+    Supplier<TokenCounter> tokens = () -> estimator.forRequest("o200k", settings.maxExactPromptChars());
     OpenAiSurface openai = new OpenAiSurface(front, pipeline, tokens);
     AnthropicSurface anthropic = new AnthropicSurface(front, pipeline, tokens);
     TenantIndexSettings listing = TenantIndexSettings.from(config);

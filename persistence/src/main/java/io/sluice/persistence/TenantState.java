@@ -65,6 +65,13 @@ public record TenantState(
     rights = rights == null ? RegionRights.EMPTY : rights;
   }
 
+  /** A state without regional escrow rights, as one region has it. */
+  public TenantState(String tenantId, boolean enabled, TenantLimits limits, List<String> models,
+      Map<String, KeyRecord> keys, Instant createdAt, long revision, Map<WindowKind, Long> windows,
+      Map<String, NodeShare> nodes, Map<String, CircuitState> circuits) {
+    this(tenantId, enabled, limits, models, keys, createdAt, revision, windows, nodes, circuits, RegionRights.EMPTY);
+  }
+
   /** The state of a tenant that was never created. */
   public static final TenantState EMPTY =
       new TenantState(null, false, TenantLimits.UNLIMITED, null, Map.of(), null, 0, Map.of(), Map.of(), Map.of(),

@@ -281,6 +281,15 @@ public final class AdminRoutes {
     if (Responses.tooLarge(cause)) {
       return Responses.error(OpenAiError.tooLarge(settings.maxRequestBodyBytes()));
     }
+    if (cause instanceof io.sluice.node.inference.Refusal.Refused r) {
+      // a body's framing, refused as on the inference path
+      return Responses.error(new OpenAiError(r.refusal().status(), r.refusal().message(), "invalid_request_error",
+          r.refusal().param(), r.refusal().code()));
+    }
+    OpenAiError framing = Responses.framingError(cause);
+    if (framing != null) {
+      return Responses.error(framing);
+    }
     if (cause instanceof java.util.concurrent.TimeoutException) {
       return Responses.error(new OpenAiError(503, "The tenant store did not answer in time; retry shortly.",
           "server_error", null, "tenant_store_unavailable"));

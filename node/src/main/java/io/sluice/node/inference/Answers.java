@@ -7,6 +7,7 @@ import io.sluice.node.inference.chat.StreamDecoder;
 import io.sluice.node.inference.chat.Usage;
 import io.sluice.node.provider.ProviderAdapter;
 import io.sluice.node.provider.StreamTap;
+import io.sluice.node.provider.UpstreamFailure;
 import io.sluice.node.routing.Attempt;
 import io.sluice.node.routing.Deployment;
 import io.sluice.node.util.Stages;
@@ -61,6 +62,10 @@ final class Answers {
     long readFor = Math.max(1, (ex.controls.deadlineNanos() - nanos.getAsLong()) / 1_000_000);
     return Stages.direct(entity.toStrict(readFor, materializer))
         .whenComplete((strict, error) -> handle.close())
+        .exceptionally(error -> {
+          // The upstream said yes but its body did not arrive whole: its failure, not the gateway's.
+          throw bodyLost(a.deployment(), Attempts.unwrap(error)).toException();
+        })
         .thenApply(strict -> {
           ex.upstreamNanos += nanos.getAsLong() - headAt;
           ByteString data = strict.getData();
@@ -84,6 +89,17 @@ final class Answers {
         });
   }
 
+  /** A usable answer whose body broke off (the connection dropped) or did not finish in time. */
+  private static Refusal bodyLost(Deployment d, Throwable cause) {
+    if (cause instanceof java.util.concurrent.TimeoutException
+        || cause instanceof UpstreamFailure f && f.kind() == UpstreamFailure.Kind.TIMEOUT) {
+      return Refusal.of(Refusal.Kind.UPSTREAM_TIMEOUT, 504, "The upstream timed out: deployment '" + d.name()
+          + "' did not finish its response in time.", "upstream_timeout", null);
+    }
+    return Refusal.of(Refusal.Kind.UPSTREAM_FAILED, 502, "The upstream model server failed: deployment '" + d.name()
+        + "' broke off its response (" + cause.getClass().getSimpleName() + ").", "upstream_error", null);
+  }
+
   private Outcome stream(Exchange ex, Deployment d, ProviderAdapter adapter, AttemptHandle handle,
       HttpResponse response, long headAt, boolean passthrough) {
     Source<ByteString, NotUsed> bytes = response.entity().getDataBytes()
@@ -91,6 +107,17 @@ final class Answers {
         .idleTimeout(d.idleTimeout())
         .completionTimeout(Duration.ofNanos(Math.max(1,
             Math.min(ex.controls.deadlineNanos(), headAt + d.totalTimeout().toNanos()) - nanos.getAsLong())));
+    // The stream's reader comes first: when the adapter fails to make one, nothing is left behind
+    // (no fallback timer holding the exchange, the upstream's body discarded).
+    StreamTap tap;
+    StreamDecoder decoder;
+    try {
+      tap = passthrough ? adapter.tap(ex.call.body().includeUsage()) : null;
+      decoder = passthrough ? null : adapter.decoder();
+    } catch (RuntimeException e) {
+      response.discardEntityBytes(materializer);
+      throw e;
+    }
     Ending ending = new Ending(ex, handle);
     // If the response is never rendered (the client left first), the stream never runs: end it anyway.
     ending.fallback.set(scheduler.scheduleOnce(d.totalTimeout().plus(deadline), ending::run, executor));
@@ -98,7 +125,6 @@ final class Answers {
       ending.cancelFallback();
     }
     if (passthrough) {
-      StreamTap tap = adapter.tap(ex.call.body().includeUsage());
       ending.usage = tap::usage;
       ending.contentEvents = tap::contentChunks;
       Source<ByteString, NotUsed> out = bytes
@@ -112,7 +138,6 @@ final class Answers {
       return new Outcome.Streamed(d.name(), response.status().intValue(), out, null, ex.timing(),
           ex.ticket().rateLimitHeaders());
     }
-    StreamDecoder decoder = adapter.decoder();
     UsageWatch watch = new UsageWatch();
     ending.usage = () -> watch.usage;
     ending.contentEvents = () -> watch.contentEvents;

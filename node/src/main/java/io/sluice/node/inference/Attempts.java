@@ -121,6 +121,11 @@ final class Attempts {
     Duration remaining = ex.remaining(nanos.getAsLong());
     if (remaining.isNegative() || remaining.isZero()) {
       handle.close();
+      ex.failures.add("the request's deadline passed before " + (ex.attempts == 0 ? "an attempt" : "a retry")
+          + " could be made");
+      if (ex.attempts == 0) {
+        ex.lastError = ErrorClass.TIMEOUT;
+      }
       return giveUp(ex);
     }
     ProviderAdapter adapter = adapters.get(d.provider());
@@ -223,14 +228,17 @@ final class Attempts {
 
   /**
    * Every attempt failed, or none could be made: one refusal naming each attempt's failure. 429
-   * when the upstreams were rate limiting, 504 when the last one timed out, 503 when no deployment
-   * could be tried, else 502.
+   * when the upstreams were rate limiting, 504 when the last one timed out or the deadline passed
+   * before the first, 503 when no deployment could be tried, else 502.
    */
   private CompletionStage<Outcome> giveUp(Exchange ex) {
     ex.ticket().finish(Settlement.NOTHING_GENERATED);
     String detail = ex.failures.isEmpty() ? "no deployment is available" : String.join("; ", ex.failures);
     Refusal r;
-    if (ex.attempts == 0) {
+    if (ex.attempts == 0 && ex.lastError == ErrorClass.TIMEOUT) {
+      r = Refusal.of(Refusal.Kind.UPSTREAM_TIMEOUT, 504, "No upstream could be tried in time: " + detail + ".",
+          "upstream_timeout", null);
+    } else if (ex.attempts == 0) {
       r = Refusal.of(Refusal.Kind.UNAVAILABLE, 503, "No deployment could take the request: " + detail + ".",
           "no_available_deployment", null);
     } else if (ex.lastError == ErrorClass.RATE_LIMITED) {

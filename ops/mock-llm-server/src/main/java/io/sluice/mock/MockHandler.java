@@ -101,6 +101,11 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     int promptTokens;
     long completionTokens;
     AnthropicReply reply;
+    /** OpenAI mode: text tokens before the tool call (when there is one), the call and its finish reason. */
+    int textTokens;
+    AnthropicRequest.Tool tool;
+    String toolId;
+    String finishReason = "stop";
     String summary;
     int errorAfter;
     String errorType;
@@ -268,18 +273,45 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     int tokens = r.tokens >= 0 ? r.tokens : s.tokens();
+    AnthropicRequest.Tool tool;
+    try {
+      tool = r.chosenTool();
+    } catch (MockRequest.Invalid e) {
+      error(ex, 400, e.getMessage(), e.param, e.code);
+      return;
+    }
+    // A tool call replaces the text; max_tokens bounds the deltas: text beyond it is cut, a call that
+    // does not fit is dropped, and the finish reason is then "length".
+    int text = tool != null ? 0 : tokens;
+    String finish = tool != null ? "tool_calls" : "stop";
+    if (r.maxTokens >= 0 && text > r.maxTokens) {
+      text = (int) r.maxTokens;
+      finish = "length";
+    } else if (tool != null && r.maxTokens >= 0 && tool.inputPieces().size() > r.maxTokens) {
+      tool = null;
+      finish = "length";
+    }
+    int deltas = text + (tool == null ? 0 : tool.inputPieces().size());
     String id = state.nextCompletionId();
+    String toolId = tool == null ? null : "call_mock_" + state.nextId();
     long created = System.currentTimeMillis() / 1000;
     int promptTokens = r.usageInput >= 0 ? (int) r.usageInput : r.promptTokens();
-    long completionTokens = r.usageOutput >= 0 ? r.usageOutput : tokens;
+    long completionTokens = r.usageOutput >= 0 ? r.usageOutput : deltas;
     if (!stream) {
-      later(ex, delay, () -> json(ex, OK, Payloads.chatCompletion(id, created, r.model, tokens, promptTokens,
-          completionTokens)));
+      AnthropicRequest.Tool called = tool;
+      int textTokens = text;
+      String finishReason = finish;
+      later(ex, delay, () -> json(ex, OK, Payloads.chatCompletion(id, created, r.model, textTokens, called, toolId,
+          finishReason, promptTokens, completionTokens)));
       return;
     }
     ex.stream = true;
     ex.head = Payloads.chunkHead(id, created, r.model);
-    ex.tokens = tokens;
+    ex.tokens = deltas;
+    ex.textTokens = text;
+    ex.tool = tool;
+    ex.toolId = toolId;
+    ex.finishReason = finish;
     ex.failAfter = r.failAfterTokens;
     ex.interTokenMs = pick(r.interTokenMs, s.interTokenMs());
     ex.includeUsage = r.includeUsage;
@@ -499,14 +531,15 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       if (ex.sent == ex.tokens) {
-        ctx.write(content(Payloads.stopEvent(ex.head)));
+        ctx.write(content(Payloads.stopEvent(ex.head, ex.finishReason)));
         if (ex.includeUsage) {
           ctx.write(content(Payloads.usageEvent(ex.head, ex.promptTokens, ex.completionTokens)));
         }
         finish(ex, new DefaultLastHttpContent(ByteBufUtil.writeUtf8(ctx.alloc(), Payloads.DONE_EVENT)));
         return;
       }
-      ctx.writeAndFlush(content(Payloads.contentEvent(ex.head, ex.sent == 0)));
+      ctx.writeAndFlush(content(ex.sent < ex.textTokens ? Payloads.contentEvent(ex.head, ex.sent == 0)
+          : Payloads.toolCallEvent(ex.head, ex.tool, ex.toolId, ex.sent - ex.textTokens, ex.sent == 0)));
       ex.sent++;
       if (ex.interTokenMs > 0 && ex.sent < ex.tokens) {
         later(ex, ex.interTokenMs, () -> streamStep(ex));
