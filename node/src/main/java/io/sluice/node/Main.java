@@ -7,6 +7,7 @@ import io.sluice.node.admission.TokenEstimator;
 import io.sluice.node.auth.KeyDirectory;
 import io.sluice.node.auth.TenantView;
 import io.sluice.node.health.ClusterInfo;
+import io.sluice.node.health.RegionInfo;
 import io.sluice.node.health.JournalProbe;
 import io.sluice.node.health.Readiness;
 import io.sluice.node.console.ConsoleRoutes;
@@ -51,6 +52,9 @@ import java.util.random.RandomGenerator;
 import io.sluice.node.tenant.TenantChanged;
 import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.QuotaSettings;
+import io.sluice.node.tenant.RegionSettings;
+import io.sluice.node.tenant.ReplicatedTenantEntity;
+import io.sluice.node.tenant.ReplicationLag;
 import io.sluice.node.tenant.TenantEntity;
 import io.sluice.persistence.TenantState;
 import java.nio.file.Path;
@@ -160,7 +164,14 @@ public final class Main {
     ActorRef<Topic.Command<TenantChanged>> changes =
         system.systemActorOf(Topic.create(TenantChanged.class, "tenant-changes"), "tenant-changes", Props.empty());
     QuotaSettings quota = QuotaSettings.from(config);
-    TenantEntity.init(system, changes, InstantSource.system(), quota);
+    RegionSettings regions = RegionSettings.from(config);
+    ReplicationLag regionLag = new ReplicationLag();
+    if (regions.multiRegion()) {
+      ReplicatedTenantEntity.init(system, changes, InstantSource.system(), quota, regions, regionLag,
+          config.getString("sluice.regions.query-plugin"));
+    } else {
+      TenantEntity.init(system, changes, InstantSource.system(), quota);
+    }
     ClusterSharding sharding = ClusterSharding.get(system);
 
     KeyDirectory directory = new KeyDirectory(
@@ -234,7 +245,8 @@ public final class Main {
     AnthropicSurface anthropic = new AnthropicSurface(front, pipeline, tokens);
     TenantIndexSettings listing = TenantIndexSettings.from(config);
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
-        new ClusterInfo(system, settings.askTimeout()), materializer, TenantIndex.fromJournal(system, listing), listing);
+        new ClusterInfo(system, settings.askTimeout()), new RegionInfo(regions, regionLag), materializer,
+        TenantIndex.fromJournal(system, listing), listing);
     ConsoleRoutes console = new ConsoleRoutes(ConsoleSettings.from(config));
     return HttpServer.bind(system, settings, settings.drainTimeout(), request -> {
           CompletionStage<HttpResponse> answer = openai.direct(request);

@@ -64,19 +64,22 @@ public final class AdminRoutes {
   private final ModelCatalog catalog;
   private final DeploymentStates states;
   private final io.sluice.node.health.ClusterInfo clusterInfo;
+  private final io.sluice.node.health.RegionInfo regionInfo;
   private final Materializer materializer;
   private final TenantIndex index;
   private final TenantIndexSettings listing;
 
   public AdminRoutes(NodeSettings settings, ClusterSharding sharding, KeyDirectory directory,
       ModelCatalog catalog, DeploymentStates states, io.sluice.node.health.ClusterInfo clusterInfo,
-      Materializer materializer, TenantIndex index, TenantIndexSettings listing) {
+      io.sluice.node.health.RegionInfo regionInfo, Materializer materializer, TenantIndex index,
+      TenantIndexSettings listing) {
     this.settings = settings;
     this.sharding = sharding;
     this.directory = directory;
     this.catalog = catalog;
     this.states = states;
     this.clusterInfo = clusterInfo;
+    this.regionInfo = regionInfo;
     this.materializer = materializer;
     this.index = index;
     this.listing = listing;
@@ -95,6 +98,7 @@ public final class AdminRoutes {
       return concat(path("deployments", () -> get(() -> complete(json(200, AdminJson.Deployments.of(states))))),
           path("cluster", () -> get(() -> completeWithFuture(clusterInfo.view()
               .thenApply(v -> json(200, v)).exceptionally(this::failure)))),
+          path("regions", () -> get(() -> complete(json(200, regionInfo.view())))),
           pathPrefix("tenants", () -> concat(
           pathEnd(() -> concat(
               post(() -> withBody(request, this::createTenant)),
