@@ -23,6 +23,7 @@ import io.sluice.node.surface.openai.OpenAiSurface;
 import io.sluice.node.surface.anthropic.AnthropicSurface;
 import io.sluice.node.provider.anthropic.AnthropicAdapter;
 import io.sluice.node.provider.azure.AzureAdapter;
+import io.sluice.node.provider.bedrock.BedrockAdapter;
 import io.sluice.node.provider.azure.EntraTokens;
 import io.sluice.node.api.RequestScan;
 import java.util.concurrent.CompletionStage;
@@ -131,7 +132,7 @@ public final class Main {
         catalog.models().values().stream().flatMap(m -> m.deployments().stream()).toList());
     system.getWhenTerminated().thenRun(entra::close);
     Map<String, ProviderAdapter> adapters = Map.of("openai", new OpenAiAdapter(), "anthropic", new AnthropicAdapter(),
-        "azure", new AzureAdapter(entra));
+        "azure", new AzureAdapter(entra), "bedrock", new BedrockAdapter());
     for (ModelCatalog.Model m : catalog.models().values()) {
       for (Deployment d : m.deployments()) {
         if (!adapters.containsKey(d.provider())) {

@@ -9,5 +9,7 @@ public enum Protocol {
   /** OpenAI's chat completions and embeddings (and every OpenAI-compatible server). */
   OPENAI,
   /** Anthropic's Messages API. */
-  ANTHROPIC
+  ANTHROPIC,
+  /** AWS Bedrock's Converse API (upstream only: no client surface speaks it). */
+  BEDROCK
 }

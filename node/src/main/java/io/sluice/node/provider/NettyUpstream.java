@@ -325,7 +325,7 @@ public final class NettyUpstream implements AutoCloseable {
     boolean tls = "https".equalsIgnoreCase(base.getScheme());
     String host = base.getHost();
     int port = base.getPort() > 0 ? base.getPort() : tls ? 443 : 80;
-    String hostHeader = base.getPort() > 0 ? host + ":" + port : host;
+    String hostHeader = hostHeader(base);
     // One event loop per deployment: the pool's bookkeeping and all its connections on one thread.
     Bootstrap bootstrap = new Bootstrap().group(group.next()).channel(NioSocketChannel.class)
         .option(ChannelOption.TCP_NODELAY, true)
@@ -352,6 +352,14 @@ public final class NettyUpstream implements AutoCloseable {
         FixedChannelPool.AcquireTimeoutAction.FAIL, Math.max(1, d.firstByteTimeout().toMillis()),
         d.maxConnections(), d.maxOpenRequests(), true, true);
     return new Pool(d, hostHeader, channels);
+  }
+
+  /**
+   * The Host header sent to a deployment at {@code base}: its host, with the port when the URL names
+   * one. A request signer (Bedrock's SigV4) signs this same value.
+   */
+  public static String hostHeader(URI base) {
+    return base.getPort() > 0 ? base.getHost() + ":" + base.getPort() : base.getHost();
   }
 
   private static DefaultFullHttpRequest toNetty(Pool pool, HttpRequest request, ByteString body) {

@@ -104,7 +104,16 @@ public record ModelCatalog(Map<String, Model> models) {
 
   private static Deployment deployment(String model, Config d, Config m) {
     String apiKey = d.hasPath("api-key") ? d.getString("api-key") : null;
-    String baseUrl = d.getString("base-url");
+    String baseUrl;
+    if (d.hasPath("base-url") || !d.getString("provider").equals("bedrock")) {
+      baseUrl = d.getString("base-url");
+    } else {
+      try {
+        baseUrl = io.sluice.node.provider.bedrock.BedrockAdapter.defaultBaseUrl(options(d, m));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException.BadValue("sluice.models." + model + ".deployments.base-url", e.getMessage());
+      }
+    }
     while (baseUrl.endsWith("/")) {
       baseUrl = baseUrl.substring(0, baseUrl.length() - 1);
     }
