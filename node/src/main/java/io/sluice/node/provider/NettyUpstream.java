@@ -355,6 +355,19 @@ public final class NettyUpstream implements AutoCloseable {
   }
 
   /**
+   * The request target sent, when it must keep a percent-encoding that Pekko's URI model would
+   * render otherwise (Pekko decodes {@code %3A} in a path and renders it as {@code :}): a request
+   * signed over its exact path (Bedrock's SigV4) carries that path here.
+   */
+  public static final org.apache.pekko.http.javadsl.model.AttributeKey<String> RAW_TARGET =
+      org.apache.pekko.http.javadsl.model.AttributeKey.create("sluice-raw-target", String.class);
+
+  /** The path and query that go on the request line: {@link #RAW_TARGET} when set, else the URI's. */
+  public static String target(HttpRequest request) {
+    return request.getAttribute(RAW_TARGET).orElseGet(() -> request.getUri().toRelative().toString());
+  }
+
+  /**
    * The Host header sent to a deployment at {@code base}: its host, with the port when the URL names
    * one. A request signer (Bedrock's SigV4) signs this same value.
    */
@@ -364,7 +377,7 @@ public final class NettyUpstream implements AutoCloseable {
 
   private static DefaultFullHttpRequest toNetty(Pool pool, HttpRequest request, ByteString body) {
     ByteBuf content = Unpooled.wrappedBuffer(body.asByteBuffer());
-    String target = request.getUri().toRelative().toString();
+    String target = target(request);
     DefaultFullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1,
         HttpMethod.valueOf(request.method().value()), target.isEmpty() ? "/" : target, content);
     HttpHeaders h = out.headers();

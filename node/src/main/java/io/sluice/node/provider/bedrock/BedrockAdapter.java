@@ -113,7 +113,9 @@ public final class BedrockAdapter implements ProviderAdapter {
         headers.add(RawHeader.create(h.getKey(), h.getValue()));
       }
     }
+    // Pekko's URI would send v1:0 for v1%3A0; the path goes on the wire exactly as it was signed.
     return HttpRequest.create(url).withMethod(HttpMethods.POST).withHeaders(headers)
+        .addAttribute(NettyUpstream.RAW_TARGET, URI.create(url).getRawPath())
         .withEntity(ContentTypes.APPLICATION_JSON, ByteString.fromArrayUnsafe(body));
   }
 
