@@ -24,6 +24,9 @@ public final class Main {
         --threads         Netty event-loop threads (default 1)
       OpenAI: /v1/chat/completions, /v1/embeddings, /v1/models. Anthropic: /v1/messages (needs an
       anthropic-version header; tool use, max_tokens, event: lines), /v1/messages/count_tokens.
+      AWS Bedrock: /model/{id}/converse and /converse-stream (event-stream frames), SigV4 verified
+      against AKIAMOCKEXAMPLE00000 / mock/secret/access/key/EXAMPLEKEY000000000 unless POST /mock/config
+      {"aws": {"access_key_id", "secret_access_key", "session_token"}} sets others; knobs from /mock/config.
       A request body may override per request: "mock": {"latency_ms", "ttft_ms", "inter_token_ms",
       "tokens", "status", "retry_after", "fail_after_tokens", "usage": {"input_tokens", "output_tokens",
       "cache_creation_input_tokens", "cache_read_input_tokens"}} and, on /v1/messages, "tool_use",
