@@ -27,6 +27,7 @@ import io.sluice.node.surface.openai.OpenAiSurface;
 import io.sluice.node.surface.anthropic.AnthropicSurface;
 import io.sluice.node.provider.anthropic.AnthropicAdapter;
 import io.sluice.node.provider.azure.AzureAdapter;
+import io.sluice.node.provider.bedrock.BedrockAdapter;
 import io.sluice.node.provider.azure.EntraTokens;
 import io.sluice.node.surface.openai.RequestScan;
 import java.util.concurrent.CompletionStage;
@@ -142,7 +143,8 @@ public final class Main {
     EntraTokens entra = EntraTokens.start(allDeployments);
     system.getWhenTerminated().thenRun(entra::close);
     Map<String, ProviderAdapter> adapters = Map.of("openai", new OpenAiAdapter(), "anthropic", new AnthropicAdapter(),
-        "azure", new AzureAdapter(entra), "gemini", io.sluice.node.provider.gemini.GeminiAdapter.create(allDeployments));
+        "azure", new AzureAdapter(entra), "gemini", io.sluice.node.provider.gemini.GeminiAdapter.create(allDeployments),
+        "bedrock", new BedrockAdapter());
     for (ModelCatalog.Model m : catalog.models().values()) {
       for (Deployment d : m.deployments()) {
         if (!adapters.containsKey(d.provider())) {

@@ -186,7 +186,7 @@ final class Attempts {
     long readFor = Math.max(1, ex.remaining(nanos.getAsLong()).toMillis());
     return Stages.direct(response.entity().toStrict(readFor, materializer)).handle((strict, e) -> {
       ByteString body = strict == null ? ByteString.emptyByteString() : strict.getData();
-      UpstreamError err = adapter.error(status, body);
+      UpstreamError err = adapter.error(status, name -> response.getHeader(name).map(HttpHeader::value), body);
       ErrorClass ec = err.errorClass();
       handle.failed(ec);
       ex.call.observation().attemptEnded(ec.name().toLowerCase());

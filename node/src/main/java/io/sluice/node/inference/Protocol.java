@@ -14,5 +14,7 @@ public enum Protocol {
    * Google's Gemini generateContent API (AI Studio and Vertex). Spoken by a provider only: no
    * surface speaks it, so a Gemini deployment always translates.
    */
-  GEMINI
+  GEMINI,
+  /** AWS Bedrock's Converse API (upstream only: no client surface speaks it). */
+  BEDROCK
 }

@@ -29,6 +29,9 @@ public final class Main {
       Gemini: POST /v1beta/models/M:generateContent and :streamGenerateContent (?alt=sse: SSE, else a
       JSON array), also under v1/v1beta1 and Vertex's /v1/projects/P/locations/L/publishers/google/
       models/M:... (function calls with thoughtSignature, maxOutputTokens, Google's error envelope).
+      AWS Bedrock: /model/{id}/converse and /converse-stream (event-stream frames), SigV4 verified
+      against AKIAMOCKEXAMPLE00000 / mock/secret/access/key/EXAMPLEKEY000000000 unless POST /mock/config
+      {"aws": {"access_key_id", "secret_access_key", "session_token"}} sets others; knobs from /mock/config.
       A request body may override per request: "mock": {"latency_ms", "ttft_ms", "inter_token_ms",
       "tokens", "status", "retry_after", "fail_after_tokens", "usage": {"input_tokens", "output_tokens",
       "cache_creation_input_tokens", "cache_read_input_tokens", "thoughts_tokens" (Gemini)}, "tool_use"} and,

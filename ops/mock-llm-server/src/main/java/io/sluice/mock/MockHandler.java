@@ -56,9 +56,12 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
   }
 
   private enum Route {
-    CHAT, EMBEDDINGS, MESSAGES, COUNT_TOKENS, GEMINI, MODELS, STATS, RESET, CONFIG, LAST_REQUEST, NOT_FOUND, BAD_METHOD, BAD_HTTP;
+    CHAT, EMBEDDINGS, MESSAGES, COUNT_TOKENS, GEMINI, CONVERSE, MODELS, STATS, RESET, CONFIG, LAST_REQUEST, NOT_FOUND, BAD_METHOD, BAD_HTTP;
 
     static Route of(HttpMethod m, String path) {
+      if (BedrockMode.isConverse(path)) {
+        return m == HttpMethod.POST ? CONVERSE : BAD_METHOD;
+      }
       return switch (path) {
         case "/v1/chat/completions" -> m == HttpMethod.POST ? CHAT : BAD_METHOD;
         case "/v1/embeddings" -> m == HttpMethod.POST ? EMBEDDINGS : BAD_METHOD;
@@ -101,6 +104,10 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     final String apiKey;
     final String anthropicVersion;
     final String anthropicBeta;
+    /** Converse: every request header (the signature covers any of them). */
+    final io.netty.handler.codec.http.HttpHeaders headers;
+    /** Converse: the encoded event-stream frames still to write. */
+    java.util.Iterator<BedrockMode.Frame> frames;
     private boolean left;
     ScheduledFuture<?> timer;
     // streaming state
@@ -152,8 +159,9 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       } else {
         query = apiKey = anthropicVersion = anthropicBeta = null;
       }
+      headers = route == Route.CONVERSE ? req.headers().copy() : null;
       inference = route == Route.CHAT || route == Route.EMBEDDINGS || route == Route.MESSAGES
-          || route == Route.COUNT_TOKENS || route == Route.GEMINI;
+          || route == Route.COUNT_TOKENS || route == Route.GEMINI || route == Route.CONVERSE;
       if (inference) {
         state.stats.arrived();
       }
@@ -222,6 +230,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       case CHAT, EMBEDDINGS -> inference(ex);
       case MESSAGES, COUNT_TOKENS -> messages(ex);
       case GEMINI -> gemini(ex);
+      case CONVERSE -> converse(ex);
       case MODELS -> {
         if (authorized(ex)) {
           json(ex, OK, Payloads.MODELS);
@@ -521,6 +530,41 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       later(ex, delay, () -> {
         DefaultFullHttpResponse res = response(ex, OK, body);
         res.headers().set(REQUEST_SUMMARY, summary);
+  /** {@code /model/{id}/converse} and {@code /converse-stream}: AWS Bedrock's Converse API, see {@link BedrockMode}. */
+  private void converse(Exchange ex) {
+    state.last = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body);
+    BedrockMode.Refusal refused = BedrockMode.authenticate(ex.path, ex.headers::get, ex.body, state.aws,
+        state.settings.apiKey());
+    if (refused != null) {
+      awsError(ex, refused.status(), refused.errorType(), refused.message());
+      return;
+    }
+    BedrockMode.Request r;
+    try {
+      r = BedrockMode.Request.parse(state.json, ex.body);
+    } catch (MockRequest.Invalid e) {
+      awsError(ex, 400, "ValidationException", e.getMessage());
+      return;
+    } catch (IOException e) {
+      awsError(ex, 400, "SerializationException", "Unexpected character in the request body.");
+      return;
+    }
+    MockRequest k = state.defaults == null ? new MockRequest() : state.defaults;
+    MockSettings s = state.settings;
+    boolean stream = ex.path.endsWith("/converse-stream");
+    long delay = stream ? pick(k.ttftMs, s.ttftMs()) : pick(k.latencyMs, state.latencyMs >= 0 ? state.latencyMs : s.latencyMs());
+    int status = status(k);
+    ex.retryAfter = pick(k.retryAfter, 1);
+    if (status != 200) {
+      later(ex, delay, () -> awsError(ex, status, BedrockMode.errorType(status), "Mock upstream failure (status " + status + ")."));
+      return;
+    }
+    BedrockMode.Reply reply = new BedrockMode.Reply(r, k, k.tokens >= 0 ? k.tokens : s.tokens(), "tooluse_mock_" + state.nextId());
+    String summary = r.summary();
+    if (!stream) {
+      later(ex, delay, () -> {
+        DefaultFullHttpResponse res = response(ex, OK, reply.whole());
+        res.headers().set("x-amzn-RequestId", "mock-" + state.nextId()).set(REQUEST_SUMMARY, summary);
         finish(ex, res);
       });
       return;
@@ -544,6 +588,23 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
           .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
           .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
           .set(REQUEST_SUMMARY, ex.summary);
+    ex.frames = reply.frames().iterator();
+    ex.summary = summary;
+    ex.failAfter = k.failAfterTokens;
+    ex.errorAfter = k.errorAfterTokens;
+    ex.errorType = k.errorType == null ? "modelStreamErrorException" : k.errorType;
+    ex.interTokenMs = pick(k.interTokenMs, s.interTokenMs());
+    later(ex, delay, () -> converseStep(ex));
+  }
+
+  /** Writes the next frames of a ConverseStream answer; reschedules itself while an inter-token delay applies. */
+  private void converseStep(Exchange ex) {
+    if (!ex.headersSent) {
+      ex.headersSent = true;
+      HttpResponse res = new DefaultHttpResponse(HTTP_1_1, OK);
+      res.headers().set(HttpHeaderNames.CONTENT_TYPE, BedrockMode.EVENT_STREAM)
+          .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
+          .set("x-amzn-RequestId", "mock-" + state.nextId()).set(REQUEST_SUMMARY, ex.summary);
       connectionHeader(ex, res);
       ctx.write(res);
     }
@@ -565,6 +626,28 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       ex.sent++;
       if (ex.interTokenMs > 0 && ex.sent < reply.events()) {
         later(ex, ex.interTokenMs, () -> geminiStep(ex));
+      if (!ex.frames.hasNext()) {
+        finish(ex, LastHttpContent.EMPTY_LAST_CONTENT);
+        return;
+      }
+      BedrockMode.Frame f = ex.frames.next();
+      if (f.delta() && ex.sent == ex.failAfter) {
+        dieMidStream(ex);
+        return;
+      }
+      if (f.delta() && ex.sent == ex.errorAfter) {
+        BedrockMode.Frame e = BedrockMode.exception(ex.errorType, "Mock upstream failure mid-stream (" + ex.errorType + ").");
+        finish(ex, new DefaultLastHttpContent(Unpooled.wrappedBuffer(e.bytes())));
+        return;
+      }
+      if (!f.delta()) {
+        ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(f.bytes())));
+        continue;
+      }
+      ex.sent++;
+      ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(f.bytes())));
+      if (ex.interTokenMs > 0) {
+        later(ex, ex.interTokenMs, () -> converseStep(ex));
         return;
       }
     }
@@ -572,6 +655,15 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
 
   private void geminiError(Exchange ex, int code, String message, String reason) {
     finish(ex, response(ex, HttpResponseStatus.valueOf(code), GeminiReply.error(code, message, reason)));
+  /** An error as Bedrock answers one: {@code {"message"}} named by {@code x-amzn-ErrorType}. */
+  private void awsError(Exchange ex, int code, String type, String message) {
+    DefaultFullHttpResponse res = response(ex, HttpResponseStatus.valueOf(code), BedrockMode.errorBody(message));
+    res.headers().set("x-amzn-ErrorType", type + ":http://internal.amazon.com/coral/com.amazon.bedrock/")
+        .set("x-amzn-RequestId", "mock-" + state.nextId());
+    if (code == 429) {
+      res.headers().set(HttpHeaderNames.RETRY_AFTER, ex.retryAfter);
+    }
+    finish(ex, res);
   }
 
   /** x-api-key or Authorization: Bearer must carry the configured key, when one is configured. */

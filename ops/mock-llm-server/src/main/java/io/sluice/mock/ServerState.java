@@ -18,6 +18,8 @@ final class ServerState {
   volatile long latencyMs = -1;
   /** {@code "mock"} knobs every inference request starts from (set by {@code POST /mock/config}), or null. */
   volatile MockRequest defaults;
+  /** The AWS credentials the Bedrock mode verifies SigV4 signatures with (see {@link BedrockMode}). */
+  volatile BedrockMode.Credentials aws = BedrockMode.Credentials.DEFAULT;
   /** Statuses the next inference requests get, in order, before normal behaviour resumes. */
   final java.util.concurrent.ConcurrentLinkedQueue<Integer> script = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
@@ -50,10 +52,32 @@ final class ServerState {
               throw new java.io.IOException(e.getMessage());
             }
           }
+          case "aws" -> aws = awsCredentials(p);
           default -> p.skipChildren();
         }
       }
     }
+  }
+
+  /** {@code {"access_key_id", "secret_access_key", "session_token"?}} */
+  private static BedrockMode.Credentials awsCredentials(com.fasterxml.jackson.core.JsonParser p) throws java.io.IOException {
+    String id = null;
+    String secret = null;
+    String token = null;
+    while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      p.nextToken();
+      switch (field) {
+        case "access_key_id" -> id = p.getValueAsString();
+        case "secret_access_key" -> secret = p.getValueAsString();
+        case "session_token" -> token = p.getValueAsString();
+        default -> p.skipChildren();
+      }
+    }
+    if (id == null || secret == null) {
+      throw new java.io.IOException("aws needs access_key_id and secret_access_key");
+    }
+    return new BedrockMode.Credentials(id, secret, token);
   }
 
   void clearOverrides() {
