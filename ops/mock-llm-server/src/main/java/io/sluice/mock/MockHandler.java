@@ -530,6 +530,58 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       later(ex, delay, () -> {
         DefaultFullHttpResponse res = response(ex, OK, body);
         res.headers().set(REQUEST_SUMMARY, summary);
+        finish(ex, res);
+      });
+      return;
+    }
+    ex.stream = true;
+    ex.geminiReply = reply;
+    ex.summary = summary;
+    ex.failAfter = k.failAfterTokens;
+    ex.errorAfter = k.errorAfterTokens;
+    ex.interTokenMs = pick(k.interTokenMs, s.interTokenMs());
+    later(ex, delay, () -> geminiStep(ex));
+  }
+
+  /** Writes the next events of a Gemini SSE stream; reschedules itself while an inter-token delay applies. */
+  private void geminiStep(Exchange ex) {
+    GeminiReply reply = ex.geminiReply;
+    if (!ex.headersSent) {
+      ex.headersSent = true;
+      HttpResponse res = new DefaultHttpResponse(HTTP_1_1, OK);
+      res.headers()
+          .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
+          .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
+          .set(REQUEST_SUMMARY, ex.summary);
+      connectionHeader(ex, res);
+      ctx.write(res);
+    }
+    while (current == ex) { // a failed write may have closed the connection under us
+      if (ex.sent == reply.events()) {
+        finish(ex, LastHttpContent.EMPTY_LAST_CONTENT);
+        return;
+      }
+      if (ex.sent == ex.failAfter) {
+        dieMidStream(ex);
+        return;
+      }
+      if (ex.sent == ex.errorAfter) {
+        String event = GeminiReply.errorEvent(503, "Mock upstream failure mid-stream.");
+        finish(ex, new DefaultLastHttpContent(ByteBufUtil.writeUtf8(ctx.alloc(), event)));
+        return;
+      }
+      ctx.writeAndFlush(content(reply.event(ex.sent)));
+      ex.sent++;
+      if (ex.interTokenMs > 0 && ex.sent < reply.events()) {
+        later(ex, ex.interTokenMs, () -> geminiStep(ex));
+        return;
+      }
+    }
+  }
+
+  private void geminiError(Exchange ex, int code, String message, String reason) {
+    finish(ex, response(ex, HttpResponseStatus.valueOf(code), GeminiReply.error(code, message, reason)));
+
   /** {@code /model/{id}/converse} and {@code /converse-stream}: AWS Bedrock's Converse API, see {@link BedrockMode}. */
   private void converse(Exchange ex) {
     state.last = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body);
@@ -570,24 +622,6 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     ex.stream = true;
-    ex.geminiReply = reply;
-    ex.summary = summary;
-    ex.failAfter = k.failAfterTokens;
-    ex.errorAfter = k.errorAfterTokens;
-    ex.interTokenMs = pick(k.interTokenMs, s.interTokenMs());
-    later(ex, delay, () -> geminiStep(ex));
-  }
-
-  /** Writes the next events of a Gemini SSE stream; reschedules itself while an inter-token delay applies. */
-  private void geminiStep(Exchange ex) {
-    GeminiReply reply = ex.geminiReply;
-    if (!ex.headersSent) {
-      ex.headersSent = true;
-      HttpResponse res = new DefaultHttpResponse(HTTP_1_1, OK);
-      res.headers()
-          .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
-          .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
-          .set(REQUEST_SUMMARY, ex.summary);
     ex.frames = reply.frames().iterator();
     ex.summary = summary;
     ex.failAfter = k.failAfterTokens;
@@ -609,23 +643,6 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       ctx.write(res);
     }
     while (current == ex) { // a failed write may have closed the connection under us
-      if (ex.sent == reply.events()) {
-        finish(ex, LastHttpContent.EMPTY_LAST_CONTENT);
-        return;
-      }
-      if (ex.sent == ex.failAfter) {
-        dieMidStream(ex);
-        return;
-      }
-      if (ex.sent == ex.errorAfter) {
-        String event = GeminiReply.errorEvent(503, "Mock upstream failure mid-stream.");
-        finish(ex, new DefaultLastHttpContent(ByteBufUtil.writeUtf8(ctx.alloc(), event)));
-        return;
-      }
-      ctx.writeAndFlush(content(reply.event(ex.sent)));
-      ex.sent++;
-      if (ex.interTokenMs > 0 && ex.sent < reply.events()) {
-        later(ex, ex.interTokenMs, () -> geminiStep(ex));
       if (!ex.frames.hasNext()) {
         finish(ex, LastHttpContent.EMPTY_LAST_CONTENT);
         return;
@@ -653,8 +670,6 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void geminiError(Exchange ex, int code, String message, String reason) {
-    finish(ex, response(ex, HttpResponseStatus.valueOf(code), GeminiReply.error(code, message, reason)));
   /** An error as Bedrock answers one: {@code {"message"}} named by {@code x-amzn-ErrorType}. */
   private void awsError(Exchange ex, int code, String type, String message) {
     DefaultFullHttpResponse res = response(ex, HttpResponseStatus.valueOf(code), BedrockMode.errorBody(message));
