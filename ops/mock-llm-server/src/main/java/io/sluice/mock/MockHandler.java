@@ -581,6 +581,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
 
   private void geminiError(Exchange ex, int code, String message, String reason) {
     finish(ex, response(ex, HttpResponseStatus.valueOf(code), GeminiReply.error(code, message, reason)));
+  }
 
   /** {@code /model/{id}/converse} and {@code /converse-stream}: AWS Bedrock's Converse API, see {@link BedrockMode}. */
   private void converse(Exchange ex) {
