@@ -22,13 +22,16 @@ final class SluiceNode implements AutoCloseable, Api.Target {
   private final Path dataDir;
   private final Map<String, String> env;
   final int port;
+  /** The HTTPS client port of a node started by {@link #startHttps}; 0 otherwise. */
+  final int httpsPort;
   private ManagedProcess process;
   private int starts;
 
-  private SluiceNode(Path configFile, Path dataDir, int port, Map<String, String> env) {
+  private SluiceNode(Path configFile, Path dataDir, int port, int httpsPort, Map<String, String> env) {
     this.configFile = configFile;
     this.dataDir = dataDir;
     this.port = port;
+    this.httpsPort = httpsPort;
     this.env = env;
   }
 
@@ -39,6 +42,18 @@ final class SluiceNode implements AutoCloseable, Api.Target {
 
   /** Like {@link #start(String, String)}, with more environment variables for the node. */
   static SluiceNode start(String name, String hocon, Map<String, String> extraEnv) {
+    return start(name, hocon, extraEnv, false);
+  }
+
+  /**
+   * A node whose client port ({@link #httpsPort}) speaks HTTPS as {@code hocon}'s sluice.http.tls
+   * says; {@link #port} (and {@link #url}) is its plain-HTTP loopback listener.
+   */
+  static SluiceNode startHttps(String name, String hocon, Map<String, String> extraEnv) {
+    return start(name, hocon, extraEnv, true);
+  }
+
+  private static SluiceNode start(String name, String hocon, Map<String, String> extraEnv, boolean https) {
     Path dir = Repo.scratch("node-" + name);
     Path config = dir.resolve("node.conf");
     try {
@@ -52,8 +67,14 @@ final class SluiceNode implements AutoCloseable, Api.Target {
     env.put("SLUICE_HTTP_HOST", "127.0.0.1");
     env.put("SLUICE_ADMIN_KEY", ADMIN_KEY);
     env.put("SLUICE_DATA_DIR", dir.resolve("data").toString());
+    int httpsPort = 0;
+    if (https) {
+      httpsPort = Repo.freePort();
+      env.put("SLUICE_HTTP_PORT", String.valueOf(httpsPort));
+      env.put("SLUICE_HTTP_PLAIN_LOOPBACK_PORT", String.valueOf(port));
+    }
     env.putAll(extraEnv);
-    SluiceNode node = new SluiceNode(config, dir.resolve("data"), port, env);
+    SluiceNode node = new SluiceNode(config, dir.resolve("data"), port, httpsPort, env);
     node.startProcess();
     return node;
   }
