@@ -26,6 +26,7 @@ final class SluiceNode implements AutoCloseable, Api.Target {
   final int httpsPort;
   private ManagedProcess process;
   private int starts;
+  private String awaitPath = "/health/ready";
 
   private SluiceNode(Path configFile, Path dataDir, int port, int httpsPort, Map<String, String> env) {
     this.configFile = configFile;
@@ -42,7 +43,12 @@ final class SluiceNode implements AutoCloseable, Api.Target {
 
   /** Like {@link #start(String, String)}, with more environment variables for the node. */
   static SluiceNode start(String name, String hocon, Map<String, String> extraEnv) {
-    return start(name, hocon, extraEnv, false);
+    return start(name, hocon, extraEnv, false, true);
+  }
+
+  /** Like {@link #start(String, String, Map)}, but waits only until /health/live answers 200. */
+  static SluiceNode startLive(String name, String hocon, Map<String, String> extraEnv) {
+    return start(name, hocon, extraEnv, false, false);
   }
 
   /**
@@ -50,10 +56,11 @@ final class SluiceNode implements AutoCloseable, Api.Target {
    * says; {@link #port} (and {@link #url}) is its plain-HTTP loopback listener.
    */
   static SluiceNode startHttps(String name, String hocon, Map<String, String> extraEnv) {
-    return start(name, hocon, extraEnv, true);
+    return start(name, hocon, extraEnv, true, true);
   }
 
-  private static SluiceNode start(String name, String hocon, Map<String, String> extraEnv, boolean https) {
+  private static SluiceNode start(String name, String hocon, Map<String, String> extraEnv, boolean https,
+      boolean ready) {
     Path dir = Repo.scratch("node-" + name);
     Path config = dir.resolve("node.conf");
     try {
@@ -75,6 +82,7 @@ final class SluiceNode implements AutoCloseable, Api.Target {
     }
     env.putAll(extraEnv);
     SluiceNode node = new SluiceNode(config, dir.resolve("data"), port, httpsPort, env);
+    node.awaitPath = ready ? "/health/ready" : "/health/live";
     node.startProcess();
     return node;
   }
@@ -84,12 +92,12 @@ final class SluiceNode implements AutoCloseable, Api.Target {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     process = new ManagedProcess(List.of(java, "-Xmx512m", "-jar", Repo.nodeJar().toString(),
         "--config", configFile.toString()), env, log);
-    await("node ready on " + port).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+    await("node " + awaitPath + " on " + port).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
         .until(() -> {
           if (!process.alive()) {
             throw new IllegalStateException("node exited: " + MockUpstream.read(log));
           }
-          return Api.status("GET", url("/health/ready")) == 200;
+          return Api.status("GET", url(awaitPath)) == 200;
         });
   }
 
