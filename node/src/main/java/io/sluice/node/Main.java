@@ -17,6 +17,7 @@ import io.sluice.node.tenant.TenantIndex;
 import io.sluice.node.tenant.TenantIndexSettings;
 import io.sluice.node.http.HealthRoutes;
 import io.sluice.node.http.HttpServer;
+import io.sluice.node.http.TlsSettings;
 import io.sluice.node.inference.CircuitReports;
 import io.sluice.node.inference.Gate;
 import io.sluice.node.inference.InferencePipeline;
@@ -250,13 +251,14 @@ public final class Main {
         new ClusterInfo(system, settings.askTimeout()), new RegionInfo(regions, regionLag), materializer,
         TenantIndex.fromJournal(system, listing), listing);
     ConsoleRoutes console = new ConsoleRoutes(ConsoleSettings.from(config));
-    return HttpServer.bind(system, settings, settings.drainTimeout(), request -> {
+    TlsSettings tls = TlsSettings.from(config);
+    return HttpServer.bind(system, settings, tls, settings.drainTimeout(), request -> {
           CompletionStage<HttpResponse> answer = openai.direct(request);
           return answer != null ? answer : anthropic.direct(request);
         },
             new HealthRoutes(readiness, metrics).route(), openai.route(), admin.route(), console.route())
         .thenApply(binding -> {
-          LOG.info("Sluice node listening on http://{}:{} ({})", settings.httpHost(),
+          LOG.info("Sluice node listening on {}://{}:{} ({})", tls.enabled() ? "https" : "http", settings.httpHost(),
               binding.localAddress().getPort(), settings);
           return binding;
         });

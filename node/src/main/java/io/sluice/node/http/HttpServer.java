@@ -15,7 +15,11 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.actor.typed.ActorSystem;
+import java.net.InetAddress;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -53,8 +57,8 @@ public final class HttpServer {
    * plumbing cost it more than its own work. Failures of {@code direct} get the same envelopes as
    * the routes' exceptions.
    */
-  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, NodeSettings settings, Duration drain,
-      Function<HttpRequest, CompletionStage<HttpResponse>> direct, Route... routes) {
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, NodeSettings settings, TlsSettings tls,
+      Duration drain, Function<HttpRequest, CompletionStage<HttpResponse>> direct, Route... routes) {
     ExceptionHandler exceptions = ExceptionHandler.newBuilder()
         .match(EntityStreamSizeException.class, e -> complete(tooLarge(settings)))
         .match(EntityStreamException.class, e -> complete(failure(settings, e)))
@@ -87,9 +91,34 @@ public final class HttpServer {
     Flow<HttpRequest, HttpResponse, NotUsed> perConnection = Flow.<HttpRequest>create()
         .via(new RequestHeadTimeout(settings.requestHeadTimeout()))
         .mapAsync(1, handler::apply);
-    CompletionStage<ServerBinding> binding =
-        Http.get(system).newServerAt(settings.httpHost(), settings.httpPort()).bindFlow(perConnection);
-    return binding.thenApply(b -> b.addToCoordinatedShutdown(drain, system));
+    ServerBuilder server = Http.get(system).newServerAt(settings.httpHost(), settings.httpPort());
+    if (tls.enabled()) {
+      ServerTls identity = ServerTls.load(tls);
+      LOG.info("HTTPS on {}:{} with serial {} ({})", settings.httpHost(), settings.httpPort(),
+          ServerTls.serial(identity.certificate()), tls);
+      // A creator, not a fixed SSLContext: each new connection asks for its engine, so a reload
+      // reaches new connections while the established ones keep the engine they began with.
+      server = server.enableHttps(ConnectionContext.httpsServer(identity::createEngine));
+      if (!tls.reloadInterval().isZero()) {
+        system.scheduler().scheduleWithFixedDelay(tls.reloadInterval(), tls.reloadInterval(),
+            identity::reloadIfChanged, system.dispatchers().lookup(DispatcherSelector.blocking()));
+      }
+    }
+    CompletionStage<ServerBinding> binding = server.bindFlow(perConnection)
+        .thenApply(b -> b.addToCoordinatedShutdown(drain, system));
+    if (!tls.enabled() || tls.plainLoopbackPort().isEmpty()) {
+      return binding;
+    }
+    // The plain listener is bound to loopback only, whatever sluice.http.host says: it is for
+    // development and for health probes from the same host, never for the network.
+    CompletionStage<ServerBinding> plain = Http.get(system)
+        .newServerAt(InetAddress.getLoopbackAddress().getHostAddress(), tls.plainLoopbackPort().getAsInt())
+        .bindFlow(perConnection)
+        .thenApply(b -> {
+          LOG.info("plain HTTP on loopback {}", b.localAddress());
+          return b.addToCoordinatedShutdown(drain, system);
+        });
+    return binding.thenCombine(plain, (main, loopback) -> main);
   }
 
   private static HttpResponse failure(NodeSettings settings, Throwable e) {
