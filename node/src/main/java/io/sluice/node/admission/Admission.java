@@ -5,22 +5,14 @@ import io.sluice.node.metrics.GatewayMetrics;
 import io.sluice.node.tenant.QuotaSettings;
 import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.TenantCommand.LeaseReply;
-import io.sluice.node.tenant.TenantCommand.SettleReply;
 import io.sluice.node.tenant.TenantEntity;
-import io.sluice.node.util.Stages;
 import io.sluice.persistence.Quantity;
-import io.sluice.persistence.UsageCounters;
-import io.sluice.persistence.WindowKind;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
-import java.util.EnumMap;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -31,6 +23,9 @@ import org.apache.pekko.cluster.typed.Cluster;
  * usage back in batches (every settle interval, or after settle-max-requests of a tenant). In
  * steady state a request sends no message at all: messages per request are
  * {@code (acquires + settlements) / requests}, far below 1.
+ *
+ * <p>The settle timer's walk is {@link SettleTimer}, what a settlement sends {@link Settlements},
+ * and the shutdown's return {@link ShutdownReturn}; the spend path does not pass through them.
  */
 public final class Admission {
   private final ClusterSharding sharding;
@@ -40,18 +35,14 @@ public final class Admission {
   private final String node;
   private final Duration slotValidity;
   private final ConcurrentHashMap<String, TenantAdmission> tenants = new ConcurrentHashMap<>();
-  /** The tenants the settle timer walks: those that may have usage to settle or quota to return. */
-  private final Set<TenantAdmission> listed = ConcurrentHashMap.newKeySet();
   private final GatewayMetrics metrics;
-  /** What {@link #settle} returns when there was nothing to send. */
-  private static final CompletableFuture<Void> NOT_SENT = CompletableFuture.completedFuture(null);
-  private int settleCursor; // only the settle timer touches it
-  private final ActorSystem<?> system;
+  private final Settlements settlements;
+  private final SettleTimer timer;
+  private final ShutdownReturn shutdown;
 
   public Admission(ActorSystem<?> system, QuotaSettings settings, Duration askTimeout, InstantSource clock,
       GatewayMetrics metrics) {
     this.metrics = metrics;
-    this.system = system;
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
     this.askTimeout = askTimeout;
@@ -60,6 +51,9 @@ public final class Admission {
     this.node = self.address() + "#" + self.longUid();
     // A node stops using slots well before the entity would reclaim them.
     this.slotValidity = settings.leaseTtl().multipliedBy(4).dividedBy(5);
+    this.settlements = new Settlements(sharding, settings, askTimeout, this.clock, node, metrics);
+    this.timer = new SettleTimer(settings, this.clock, settlements);
+    this.shutdown = new ShutdownReturn(tenants, settings, askTimeout, this.clock, settlements, system);
     system.scheduler().scheduleWithFixedDelay(settings.settleInterval(), settings.settleInterval(),
         this::settleAll, system.executionContext());
   }
@@ -113,41 +107,17 @@ public final class Admission {
   }
 
   /**
-   * Called by the settle timer: settles the tenants that have something to settle, at most
-   * {@code settle-tenants-per-interval} of them. With more tenants than that, they take turns
-   * (round robin from where the last tick stopped), so journal writes per node stay bounded however
-   * many tenants it serves; a tenant that reaches settle-max-requests settles at once regardless.
-   * It walks only the listed tenants (see {@link #unlist}), not every tenant the node has served.
+   * Called by the settle timer: settles the listed tenants that have something to settle, at most
+   * {@code settle-tenants-per-interval} of them, in turns ({@link SettleTimer#settleAll}).
    */
   void settleAll() {
-    TenantAdmission[] all = listed.toArray(new TenantAdmission[0]);
-    int n = all.length;
-    if (n == 0) {
-      return;
-    }
-    int budget = settings.settleTenantsPerInterval();
-    int start = Math.floorMod(settleCursor, n);
-    long now = clock.nowMillis();
-    int sent = 0;
-    int i = 0;
-    for (; i < n && sent < budget; i++) {
-      TenantAdmission t = all[(start + i) % n];
-      if (mayHaveWork(t, now)) {
-        if (settle(t, false) != NOT_SENT) {
-          sent++;
-        }
-      } else if (now - t.lastActivityMillis >= settings.idleReturn().toMillis() && t.heldSlots.get() == 0
-          && t.settlement.get() == null) {
-        unlist(t);
-      }
-    }
-    settleCursor = start + i;
+    timer.settleAll();
   }
 
   /** Whether the settle timer walks {@code tenantId} (for tests). */
   boolean isListed(String tenantId) {
     TenantAdmission t = tenants.get(tenantId);
-    return t != null && t.listed && listed.contains(t);
+    return t != null && timer.isListed(t);
   }
 
   /** The node's admission state of {@code tenantId}, or null before its first request (for tests). */
@@ -157,55 +127,12 @@ public final class Admission {
 
   /** Puts a tenant on the settle timer's list: it has admitted a request or has usage to settle. */
   void list(TenantAdmission t) {
-    listed.add(t);
-  }
-
-  /**
-   * Takes an idle tenant that holds nothing off the settle timer's list, so that a node that has
-   * served many tenants (10,000 and more) does not visit each of them twice a second: that walk
-   * touched every tenant's objects and took milliseconds of the request threads' time per tick.
-   * A request that races with this puts the tenant back: it writes its activity or usage before it
-   * reads {@code listed}, and this writes {@code listed} before it reads them again.
-   */
-  private void unlist(TenantAdmission t) {
-    long seen = t.lastActivityMillis;
-    t.listed = false;
-    listed.remove(t);
-    if (t.listed || t.lastActivityMillis != seen || t.unsettled.sum() != 0 || t.slotsToReturn.get() > 0
-        || t.heldSlots.get() > 0) {
-      t.listed = true;
-      listed.add(t);
-    }
-  }
-
-  /**
-   * False only when {@link #settle} would send nothing, found without allocating: the timer passes
-   * over listed tenants that are idle until they can be unlisted, and {@code settle}'s work for
-   * each of them allocates.
-   */
-  private boolean mayHaveWork(TenantAdmission t, long now) {
-    if (t.unsettled.sum() != 0 || t.slotsToReturn.get() > 0
-        || (t.heldSlots.get() > 0 && now - t.lastSettleMillis >= settings.leaseTtl().toMillis() / 3)) {
-      return true;
-    }
-    if (now - t.lastActivityMillis < settings.idleReturn().toMillis()) {
-      return false;
-    }
-    if (t.freeSlots.get() > 0) {
-      return true;
-    }
-    for (int q = 0; q < t.leases.length(); q++) {
-      TenantAdmission.Lease lease = t.leases.get(q);
-      if (lease != null && lease.remaining.get() > 0) {
-        return true;
-      }
-    }
-    return false;
+    timer.list(t);
   }
 
   /** Settles one tenant soon because it passed the request-count trigger. */
   void settleSoon(TenantAdmission t) {
-    settle(t, false);
+    settlements.settle(t, false);
   }
 
   /**
@@ -218,121 +145,6 @@ public final class Admission {
    * while the node leaves does not lose its unsettled usage.
    */
   public CompletionStage<Void> returnAll(Instant deadline) {
-    TenantAdmission[] all = tenants.values().toArray(new TenantAdmission[0]);
-    AtomicInteger next = new AtomicInteger();
-    long lastTry = deadline.toEpochMilli() - askTimeout.toMillis(); // a try started later may outlast it
-    CompletableFuture<?>[] lanes = new CompletableFuture<?>[Math.min(all.length, settings.settleParallelism())];
-    for (int i = 0; i < lanes.length; i++) {
-      lanes[i] = returnNext(all, next, lastTry);
-    }
-    return CompletableFuture.allOf(lanes);
-  }
-
-  /** Settles the tenants of {@code all} one after another, from a cursor shared with other lanes. */
-  private CompletableFuture<Void> returnNext(TenantAdmission[] all, AtomicInteger next, long lastTry) {
-    for (int i = next.getAndIncrement(); i < all.length; i = next.getAndIncrement()) {
-      CompletableFuture<Void> returned = returnOne(all[i], lastTry);
-      if (!returned.isDone()) { // wait for the reply before the next: no recursion for answers at hand
-        return returned.thenCompose(v -> returnNext(all, next, lastTry));
-      }
-    }
-    return CompletableFuture.completedFuture(null);
-  }
-
-  /**
-   * Settles one tenant and returns its leases. When a settlement of the tenant is already in flight
-   * (the timer's), it waits for that one and then settles again: the one in flight carries neither
-   * the usage recorded after it was sent nor, unless the tenant was idle, the leases. When the
-   * settlement fails its usage is still unsettled, and it is tried again after settle-interval,
-   * unless that is after {@code lastTry} (epoch millis).
-   */
-  private CompletableFuture<Void> returnOne(TenantAdmission t, long lastTry) {
-    t.lastActivityMillis = 0;
-    while (true) {
-      CompletableFuture<Void> running = t.settlement.get();
-      if (running != null) {
-        return running.handle((v, e) -> null).thenCompose(v -> returnOne(t, lastTry));
-      }
-      CompletionStage<Void> sent = settle(t, true);
-      if (sent != NOT_SENT) { // else another settlement started between the two reads: wait for it
-        return sent.toCompletableFuture().thenCompose(v -> {
-          if (t.unsettled.sum() == 0 || clock.nowMillis() + settings.settleInterval().toMillis() > lastTry) {
-            return CompletableFuture.completedFuture(null);
-          }
-          return Stages.after(system.classicSystem().scheduler(), settings.settleInterval(), system.executionContext())
-              .thenCompose(x -> returnOne(t, lastTry));
-        });
-      }
-    }
-  }
-
-  private CompletionStage<Void> settle(TenantAdmission t, boolean force) {
-    CompletableFuture<Void> mine = new CompletableFuture<>();
-    if (!t.settlement.compareAndSet(null, mine)) {
-      return NOT_SENT;
-    }
-    long now = clock.nowMillis();
-    boolean idle = now - t.lastActivityMillis >= settings.idleReturn().toMillis();
-    long pending = t.unsettled.sumThenReset();
-    Map<WindowKind, Long> windows = new EnumMap<>(WindowKind.class);
-    Map<WindowKind, UsageCounters> used = new EnumMap<>(WindowKind.class);
-    for (WindowKind k : WindowKind.values()) {
-      TenantAdmission.WindowUsage u = t.usage.get(k.ordinal());
-      if (u != null) {
-        windows.put(k, u.window);
-        used.put(k, u.snapshot());
-      }
-    }
-    Map<Quantity, Long> returned = new EnumMap<>(Quantity.class);
-    if (idle) {
-      for (Quantity q : Quantity.values()) {
-        TenantAdmission.Lease lease = t.leases.get(q.ordinal());
-        if (lease == null || windows.getOrDefault(q.window(), lease.window) != lease.window) {
-          continue;
-        }
-        long r = lease.remaining.getAndUpdate(v -> Math.min(v, 0));
-        if (r > 0) {
-          windows.put(q.window(), lease.window);
-          returned.put(q, r);
-        }
-      }
-    }
-    long slotsReturned = t.slotsToReturn.getAndSet(0) + (idle ? t.takeFreeSlotsBack() : 0);
-    t.heldSlots.addAndGet(-slotsReturned);
-    // Held slots are kept alive by settling at least three times per lease period.
-    boolean heartbeat = t.heldSlots.get() > 0 && now - t.lastSettleMillis >= settings.leaseTtl().toMillis() / 3;
-    if (!force && pending == 0 && returned.isEmpty() && slotsReturned == 0 && !heartbeat) {
-      t.settlement.set(null);
-      mine.complete(null);
-      return NOT_SENT;
-    }
-    Instant deadline = clock.now().plus(askTimeout);
-    long seq = t.settleSeq.incrementAndGet();
-    t.lastSettleMillis = now;
-    metrics.settlement();
-    long sent = System.nanoTime();
-    CompletionStage<SettleReply> reply = sharding.entityRefFor(TenantEntity.ENTITY_KEY, t.tenantId)
-        .ask(replyTo -> new TenantCommand.Settle(node, seq, deadline, Map.copyOf(windows), Map.copyOf(used),
-            Map.copyOf(returned), slotsReturned, replyTo), askTimeout);
-    return reply.handle((r, error) -> {
-      if (r != null) {
-        metrics.settled(System.nanoTime() - sent);
-        t.confirmReturns(r.priorSeq() == null ? Long.MAX_VALUE : r.priorSeq()); // null: cannot tell
-        if (!r.applied()) {
-          t.restore(windows, returned, slotsReturned); // late, so never applied
-        }
-      } else if (!returned.isEmpty() || slotsReturned > 0) {
-        t.unconfirmedReturn(seq, windows, returned, slotsReturned);
-      }
-      if (r != null && r.applied()) {
-        t.renewed();
-      } else {
-        t.unsettled.add(Math.max(1, pending)); // usage is cumulative: the next settlement carries it
-      }
-      // After the usage is back: the timer does not unlist a tenant that is settling.
-      t.settlement.set(null);
-      mine.complete(null);
-      return null;
-    });
+    return shutdown.returnAll(deadline);
   }
 }

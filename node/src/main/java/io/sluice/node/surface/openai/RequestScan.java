@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import io.sluice.node.api.OpenAiError;
 import io.sluice.node.inference.Operation;
 import io.sluice.node.inference.TokenCounter;
 import io.sluice.node.surface.Utf8;
@@ -33,10 +32,6 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
   public static final TokenCounter NO_COUNT = TokenCounter.NO_COUNT;
   /** Far above any model's output limit; bounds the reservation so its cost cannot overflow. */
   public static final long MAX_TOKENS = 100_000_000L;
-  /** OpenAI's accounting: each message costs 3 tokens of framing, a reply is primed with 3. */
-  private static final int PER_MESSAGE = 3;
-  private static final int REPLY_PRIMING = 3;
-
   /**
    * Duplicate keys are refused anywhere in the body: with two {@code model} or {@code max_tokens}
    * fields the gateway would check one value while an upstream may read the other. Jackson keeps a
@@ -84,7 +79,7 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
 
   private static RequestScan scan(byte[] body, Operation op, TokenCounter tokens, boolean checkUtf8)
       throws InvalidRequest {
-    // Once over the whole body: Jackson would auto-detect UTF-16/32 (whose offsets the edits below
+    // Once over the whole body: Jackson would auto-detect UTF-16/32 (whose offsets the body edits
     // cannot use) and passes ill-formed UTF-8 in the fields it skips, which would be forwarded.
     if (checkUtf8 && Utf8.firstInvalid(body) >= 0) {
       throw new InvalidRequest("The request body is not valid UTF-8 JSON.", null);
@@ -140,7 +135,7 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
             if (field.equals(requiredField(op))) {
               checkRequired(op, v);
               sawRequired = true;
-              promptTokens = op == Operation.CHAT ? countMessages(p, tokens) : countInput(p, v, tokens);
+              promptTokens = op == Operation.CHAT ? PromptTokens.messages(p, tokens) : PromptTokens.input(p, v, tokens);
             } else {
               p.skipChildren();
             }
@@ -171,123 +166,23 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
         objectStart, streamOptionsStart, streamOptionsEnd);
   }
 
-  /** Walks {@code messages} (the parser is on its START_ARRAY), counting text tokens. */
-  private static long countMessages(JsonParser p, TokenCounter tokens) throws IOException {
-    if (tokens == NO_COUNT) {
-      p.skipChildren();
-      return 0;
-    }
-    long total = REPLY_PRIMING;
-    JsonToken t;
-    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-      if (t != JsonToken.START_OBJECT) {
-        p.skipChildren();
-        continue;
-      }
-      total += PER_MESSAGE;
-      while (p.nextToken() == JsonToken.FIELD_NAME) {
-        String name = p.currentName();
-        JsonToken v = p.nextToken();
-        if (name.equals("content")) {
-          total += countContent(p, v, tokens);
-        } else if (name.equals("name") && v == JsonToken.VALUE_STRING) {
-          total += 1 + tokens.count(p.getText());
-        } else {
-          p.skipChildren();
-        }
-      }
-    }
-    return total;
-  }
-
-  /** A message's content: a string, or an array of parts whose "text" fields count. */
-  private static long countContent(JsonParser p, JsonToken v, TokenCounter tokens) throws IOException {
-    if (v == JsonToken.VALUE_STRING) {
-      return tokens.count(p.getText());
-    }
-    if (v != JsonToken.START_ARRAY) {
-      p.skipChildren();
-      return 0;
-    }
-    long total = 0;
-    JsonToken t;
-    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-      if (t != JsonToken.START_OBJECT) {
-        p.skipChildren();
-        continue;
-      }
-      while (p.nextToken() == JsonToken.FIELD_NAME) {
-        String name = p.currentName();
-        JsonToken pv = p.nextToken();
-        if (name.equals("text") && pv == JsonToken.VALUE_STRING) {
-          total += tokens.count(p.getText());
-        } else {
-          p.skipChildren();
-        }
-      }
-    }
-    return total;
-  }
-
-  /** Embeddings' {@code input}: a string, strings, or arrays of token ids. */
-  private static long countInput(JsonParser p, JsonToken v, TokenCounter tokens) throws IOException {
-    if (v == JsonToken.VALUE_STRING) {
-      return tokens.count(p.getText());
-    }
-    long total = 0;
-    JsonToken t;
-    while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
-      if (t == JsonToken.VALUE_STRING) {
-        total += tokens.count(p.getText());
-      } else if (t == JsonToken.VALUE_NUMBER_INT) {
-        total += 1;
-      } else if (t == JsonToken.START_ARRAY) {
-        while (p.nextToken() != JsonToken.END_ARRAY) {
-          total += 1;
-        }
-      } else {
-        p.skipChildren();
-      }
-    }
-    return total;
-  }
-
   /**
    * The body to send upstream: the model value replaced by {@code upstreamModel} when it differs,
    * and, when {@code forceUsage}, {@code stream_options} set to {@code {"include_usage":true}} so
    * the upstream reports a stream's usage (Sluice needs it to charge the stream, and strips the
    * usage chunk again when the client did not ask for it). Every other byte is kept; the body
-   * itself is returned when nothing changes.
+   * itself is returned when nothing changes. The edits are {@link UpstreamBodyEdits}'.
    */
   public byte[] forUpstream(byte[] body, String upstreamModel, boolean forceUsage) {
-    byte[] out = body;
-    boolean usageEdit = forceUsage && !includeUsage;
-    boolean modelEdit = !upstreamModel.equals(model);
-    byte[] options = "{\"include_usage\":true}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    byte[] field = "\"stream_options\":{\"include_usage\":true},".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    int usageFrom = streamOptionsStart >= 0 ? streamOptionsStart : objectStart + 1;
-    int usageTo = streamOptionsStart >= 0 ? streamOptionsEnd : objectStart + 1;
-    byte[] usageBytes = streamOptionsStart >= 0 ? options : field;
-    // Apply the later edit first, so the earlier one's offsets still hold.
-    if (usageEdit && usageFrom >= modelEnd) {
-      out = splice(out, usageFrom, usageTo, usageBytes);
-      usageEdit = false;
-    }
-    if (modelEdit) {
-      out = splice(out, modelStart, modelEnd, OpenAiError.quote(upstreamModel));
-    }
-    if (usageEdit) {
-      out = splice(out, usageFrom, usageTo, usageBytes);
-    }
-    return out;
+    return UpstreamBodyEdits.forUpstream(this, body, upstreamModel, forceUsage);
   }
 
-  private static byte[] splice(byte[] body, int from, int to, byte[] insert) {
-    byte[] out = new byte[body.length - (to - from) + insert.length];
-    System.arraycopy(body, 0, out, 0, from);
-    System.arraycopy(insert, 0, out, from, insert.length);
-    System.arraycopy(body, to, out, from + insert.length, body.length - to);
-    return out;
+  /**
+   * The body with the model value replaced by {@code upstreamModel}, copying the bytes once; the
+   * body itself when the names are equal.
+   */
+  public byte[] withModel(byte[] body, String upstreamModel) {
+    return UpstreamBodyEdits.withModel(this, body, upstreamModel);
   }
 
   private static void checkRequired(Operation op, JsonToken v) throws InvalidRequest {
@@ -325,17 +220,6 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
       }
     }
     return include;
-  }
-
-  /**
-   * The body with the model value replaced by {@code upstreamModel}, copying the bytes once; the
-   * body itself when the names are equal.
-   */
-  public byte[] withModel(byte[] body, String upstreamModel) {
-    if (upstreamModel.equals(model)) {
-      return body;
-    }
-    return splice(body, modelStart, modelEnd, OpenAiError.quote(upstreamModel));
   }
 
   /**
