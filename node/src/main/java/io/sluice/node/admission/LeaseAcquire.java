@@ -83,7 +83,9 @@ final class LeaseAcquire {
     }
     CompletableFuture<Void> mine = new CompletableFuture<>();
     if (!t.acquiring.compareAndSet(null, mine)) {
-      return t.acquiring.get() == null ? CompletableFuture.completedFuture(true) : t.acquiring.get().handle((v, e) -> true);
+      // Read once: the acquire that won may end (and clear the field) between two reads.
+      CompletableFuture<Void> other = t.acquiring.get();
+      return other == null ? CompletableFuture.completedFuture(true) : other.handle((v, e) -> true);
     }
     long multiplier = t.owner.settings().prefetchMultiplier();
     long[] lim = t.limits;
