@@ -11,6 +11,8 @@ import io.sluice.node.health.RegionInfo;
 import io.sluice.node.health.JournalProbe;
 import io.sluice.node.health.Readiness;
 import io.sluice.node.console.ConsoleRoutes;
+import io.sluice.node.auth.AuthThrottle;
+import io.sluice.node.auth.AuthThrottleSettings;
 import io.sluice.node.console.ConsoleSettings;
 import io.sluice.node.http.AdminRoutes;
 import io.sluice.node.tenant.TenantIndex;
@@ -239,7 +241,8 @@ public final class Main {
     if (observability.tracing()) {
       LOG.info("Traces are exported over OTLP as the OTEL_* variables say");
     }
-    HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer, observability);
+    AuthThrottle authThrottle = new AuthThrottle(AuthThrottleSettings.from(config), System::nanoTime);
+    HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer, observability, authThrottle);
     TokenEstimator estimator = new TokenEstimator(quota.tokenCacheEntries());
     // One counter per request: each caps its request's exact counting at max-exact-prompt-chars.
     Supplier<TokenCounter> tokens = () -> estimator.forRequest("o200k", settings.maxExactPromptChars());
@@ -248,7 +251,7 @@ public final class Main {
     TenantIndexSettings listing = TenantIndexSettings.from(config);
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
         new ClusterInfo(system, settings.askTimeout()), new RegionInfo(regions, regionLag), materializer,
-        TenantIndex.fromJournal(system, listing), listing);
+        TenantIndex.fromJournal(system, listing), listing, authThrottle, metrics);
     ConsoleRoutes console = new ConsoleRoutes(ConsoleSettings.from(config));
     return HttpServer.bind(system, settings, settings.drainTimeout(), request -> {
           CompletionStage<HttpResponse> answer = openai.direct(request);

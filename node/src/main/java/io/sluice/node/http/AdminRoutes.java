@@ -19,6 +19,8 @@ import io.sluice.node.NodeSettings;
 import io.sluice.node.api.AdminJson;
 import io.sluice.node.api.OpenAiError;
 import io.sluice.node.auth.ApiKeys;
+import io.sluice.node.auth.AuthThrottle;
+import io.sluice.node.metrics.GatewayMetrics;
 import io.sluice.node.auth.KeyDirectory;
 import io.sluice.node.routing.DeploymentStates;
 import io.sluice.node.routing.ModelCatalog;
@@ -68,11 +70,28 @@ public final class AdminRoutes {
   private final Materializer materializer;
   private final TenantIndex index;
   private final TenantIndexSettings listing;
+  private final AuthThrottle throttle;
+  private final GatewayMetrics metrics;
 
   public AdminRoutes(NodeSettings settings, ClusterSharding sharding, KeyDirectory directory,
       ModelCatalog catalog, DeploymentStates states, io.sluice.node.health.ClusterInfo clusterInfo,
       io.sluice.node.health.RegionInfo regionInfo, Materializer materializer, TenantIndex index,
       TenantIndexSettings listing) {
+    this(settings, sharding, directory, catalog, states, clusterInfo, regionInfo, materializer, index, listing,
+        AuthThrottle.disabled(), null);
+  }
+
+  /**
+   * @param throttle refuses addresses that failed authentication too often (shared with the
+   *     inference surfaces: a guess at either costs the same budget)
+   * @param metrics counts failed and throttled authentications; null counts nothing
+   */
+  public AdminRoutes(NodeSettings settings, ClusterSharding sharding, KeyDirectory directory,
+      ModelCatalog catalog, DeploymentStates states, io.sluice.node.health.ClusterInfo clusterInfo,
+      io.sluice.node.health.RegionInfo regionInfo, Materializer materializer, TenantIndex index,
+      TenantIndexSettings listing, AuthThrottle throttle, GatewayMetrics metrics) {
+    this.throttle = throttle;
+    this.metrics = metrics;
     this.settings = settings;
     this.sharding = sharding;
     this.directory = directory;
@@ -87,7 +106,24 @@ public final class AdminRoutes {
 
   public Route route() {
     return pathPrefix(segment("admin").slash("v1"), () -> extractRequest(request -> {
+      java.net.InetAddress from = AuthThrottle.clientAddress(request);
+      long wait = throttle.retryAfterSeconds(from);
+      if (wait > 0) {
+        // before the key is compared: a throttled address learns nothing and costs next to nothing
+        request.discardEntityBytes(materializer);
+        if (metrics != null) {
+          metrics.authThrottled();
+        }
+        return complete(Responses.error(new OpenAiError(429, "Too many failed authentications from this address;"
+            + " retry after " + wait + " s.", "rate_limit_error", null, "auth_rate_limited"))
+            .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("Retry-After",
+                Long.toString(wait))));
+      }
       if (!authorized(request)) {
+        throttle.failed(from);
+        if (metrics != null) {
+          metrics.authRejected();
+        }
         request.discardEntityBytes(materializer);
         return complete(Responses.error(new OpenAiError(401,
             settings.adminKey() == null
