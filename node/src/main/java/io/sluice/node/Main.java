@@ -16,6 +16,7 @@ import io.sluice.node.admin.AdminKeyEntity;
 import io.sluice.node.admin.AdminKeyring;
 import io.sluice.node.admin.AdminKeysChanged;
 import io.sluice.node.auth.AuthThrottle;
+import io.sluice.node.tenant.AuditLog;
 import io.sluice.persistence.AdminKeyState;
 import io.sluice.node.auth.AuthThrottleSettings;
 import io.sluice.node.console.ConsoleSettings;
@@ -269,7 +270,8 @@ public final class Main {
     TenantIndexSettings listing = TenantIndexSettings.from(config);
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
         new ClusterInfo(system, settings.askTimeout()), new RegionInfo(regions, regionLag), materializer,
-        TenantIndex.fromJournal(system, listing), listing, authThrottle, metrics, adminKeyring);
+        TenantIndex.fromJournal(system, listing), listing, authThrottle, metrics, adminKeyring,
+        AuditLog.fromJournal(system, listing));
     ConsoleRoutes console = new ConsoleRoutes(ConsoleSettings.from(config));
     return HttpServer.bind(system, settings, settings.drainTimeout(), request -> {
           CompletionStage<HttpResponse> answer = openai.direct(request);

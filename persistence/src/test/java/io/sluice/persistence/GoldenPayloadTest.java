@@ -118,6 +118,8 @@ class GoldenPayloadTest {
         new Object[] {"KeyRecord", new TenantState.KeyRecord("key_1", "cd".repeat(32), AT, AT)},
         new Object[] {"AdminKeyIssued", new AdminKeyEvent.AdminKeyIssued("adm_1", "ef".repeat(32),
             AdminRole.TENANT_ADMIN, List.of("acme", "globex"), AT)},
+        new Object[] {"AdminActionRecorded", new TenantEvent.AdminActionRecorded("key.revoke", "key_1", "adm_1",
+            "127.0.0.1", "req_1", AT)},
         new Object[] {"AdminKeyRevoked", new AdminKeyEvent.AdminKeyRevoked("adm_1", AT)},
         new Object[] {"AdminKeyState", AdminKeyState.EMPTY
             .apply(new AdminKeyEvent.AdminKeyIssued("adm_1", "ef".repeat(32), AdminRole.ADMIN, List.of(), AT))

@@ -27,6 +27,7 @@ class AdminKeysIT {
   private static String own;
   private static String other;
   private static final Map<String, String> KEYS = new HashMap<>();
+  private static final Map<String, String> IDS = new HashMap<>();
 
   @BeforeAll
   static void start() {
@@ -53,6 +54,7 @@ class AdminKeysIT {
     assertEquals(201, r.statusCode(), r.body());
     JsonNode j = Api.json(r.body());
     assertTrue(j.get("key").asText().startsWith("sk-sluice-admin."), r.body());
+    IDS.put(j.get("key").asText(), j.get("id").asText());
     return j.get("key").asText();
   }
 
@@ -108,6 +110,41 @@ class AdminKeysIT {
       JsonNode error = ErrorsIT.assertEnvelope(r, 403);
       assertEquals("admin_key_scope", error.get("code").asText(), r.body());
     }
+  }
+
+  @Test
+  void audit_adminWrites_listedWithWhoWhenWhereAndRequestId() {
+    String tenant = Fixtures.tenant("audited");
+    java.time.Instant before = java.time.Instant.now().minusSeconds(1);
+    assertEquals(201, Api.admin(node, "POST", "/admin/v1/tenants", "{\"id\":\"" + tenant + "\"}").statusCode());
+    String key = issue("{\"role\":\"tenant-admin\",\"tenants\":[\"" + tenant + "\"]}");
+    HttpResponse<String> issued = Api.send("POST", node.url("/admin/v1/tenants/" + tenant + "/keys"),
+        Map.of("Authorization", "Bearer " + key, "x-sluice-request-id", "req-audit-1"), null);
+    assertEquals(201, issued.statusCode(), issued.body());
+    String keyId = Api.json(issued.body()).get("id").asText();
+    assertEquals(200, as(key, "DELETE", "/admin/v1/tenants/" + tenant + "/keys/" + keyId, null).statusCode());
+    // a refused write records nothing
+    ErrorsIT.assertEnvelope(as(key, "PATCH", "/admin/v1/tenants/" + tenant, "{\"models\":[\"gpt-4o-mini\"]}"), 403);
+
+    HttpResponse<String> r = as(key, "GET", "/admin/v1/audit?tenant=" + tenant + "&since=" + before, null);
+    assertEquals(200, r.statusCode(), r.body());
+    JsonNode data = Api.json(r.body()).get("data");
+    assertEquals(3, data.size(), r.body());
+    assertEquals("tenant.create", data.get(0).get("action").asText());
+    assertEquals("root", data.get(0).get("actor").asText());
+    assertEquals("key.issue", data.get(1).get("action").asText());
+    assertEquals(IDS.get(key), data.get(1).get("actor").asText());
+    assertEquals("127.0.0.1", data.get(1).get("address").asText());
+    assertEquals("req-audit-1", data.get(1).get("request_id").asText());
+    assertEquals(keyId, data.get(1).get("target").asText());
+    assertEquals("key.revoke", data.get(2).get("action").asText());
+    assertTrue(java.time.Instant.parse(data.get(2).get("at").asText()).isAfter(before));
+    // since filters; other tenants' trails are out of a tenant-admin's scope
+    String later = data.get(2).get("at").asText();
+    assertEquals(1, Api.json(as(key, "GET", "/admin/v1/audit?tenant=" + tenant + "&since=" + later, null).body())
+        .get("data").size());
+    ErrorsIT.assertEnvelope(as(key, "GET", "/admin/v1/audit?tenant=" + own, null), 403);
+    ErrorsIT.assertEnvelope(Api.admin(node, "GET", "/admin/v1/audit", null), 400);
   }
 
   @Test

@@ -121,6 +121,14 @@ public final class AdminJson {
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record IssuedKey(String id, String key, String tenantId, Instant createdAt) {}
 
+  /** One recorded admin write: when, who (admin key id or "root"), from where, request id, what. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record AuditEntry(Instant at, String actor, String address, String requestId, String action,
+      String target) {}
+
+  /** {@code GET /admin/v1/audit}. */
+  public record AuditList(String object, String tenant, List<AuditEntry> data) {}
+
   /** {@code POST /admin/v1/admin-keys}: {@code role} is admin, read-only or tenant-admin (with {@code tenants}). */
   public record IssueAdminKey(String role, List<String> tenants) {}
 

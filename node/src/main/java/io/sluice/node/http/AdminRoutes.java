@@ -32,6 +32,7 @@ import io.sluice.node.metrics.GatewayMetrics;
 import io.sluice.node.auth.KeyDirectory;
 import io.sluice.node.routing.DeploymentStates;
 import io.sluice.node.routing.ModelCatalog;
+import io.sluice.node.tenant.AuditLog;
 import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.TenantCommand.Rejection;
 import io.sluice.node.tenant.TenantEntity;
@@ -82,13 +83,14 @@ public final class AdminRoutes {
   private final AuthThrottle throttle;
   private final GatewayMetrics metrics;
   private final AdminKeyring keyring;
+  private final AuditLog audit;
 
   public AdminRoutes(NodeSettings settings, ClusterSharding sharding, KeyDirectory directory,
       ModelCatalog catalog, DeploymentStates states, io.sluice.node.health.ClusterInfo clusterInfo,
       io.sluice.node.health.RegionInfo regionInfo, Materializer materializer, TenantIndex index,
       TenantIndexSettings listing) {
     this(settings, sharding, directory, catalog, states, clusterInfo, regionInfo, materializer, index, listing,
-        AuthThrottle.disabled(), null, null);
+        AuthThrottle.disabled(), null, null, null);
   }
 
   /**
@@ -96,11 +98,14 @@ public final class AdminRoutes {
    *     inference surfaces: a guess at either costs the same budget)
    * @param metrics counts failed and throttled authentications; null counts nothing
    * @param keyring this node's cache of scoped admin keys; null: only the root key authenticates
+   * @param audit the tenants' audit trails for GET /admin/v1/audit; null: that route answers 404
    */
   public AdminRoutes(NodeSettings settings, ClusterSharding sharding, KeyDirectory directory,
       ModelCatalog catalog, DeploymentStates states, io.sluice.node.health.ClusterInfo clusterInfo,
       io.sluice.node.health.RegionInfo regionInfo, Materializer materializer, TenantIndex index,
-      TenantIndexSettings listing, AuthThrottle throttle, GatewayMetrics metrics, AdminKeyring keyring) {
+      TenantIndexSettings listing, AuthThrottle throttle, GatewayMetrics metrics, AdminKeyring keyring,
+      AuditLog audit) {
+    this.audit = audit;
     this.keyring = keyring;
     this.throttle = throttle;
     this.metrics = metrics;
@@ -164,7 +169,11 @@ public final class AdminRoutes {
 
   /** The admin routes, each checked against {@code scope} before it does anything. */
   private Route routes(HttpRequest request, AdminScope scope) {
+    java.net.InetAddress from = AuthThrottle.clientAddress(request);
+    TenantCommand.Audit who = new TenantCommand.Audit(scope.id(), from == null ? null : from.getHostAddress(),
+        requestId(request));
     return concat(
+        path("audit", () -> get(() -> auditRoute(request, scope))),
         pathPrefix("admin-keys", () -> allow(request, scope, Action.MANAGE_ADMIN_KEYS, null, () -> concat(
             pathEnd(() -> concat(
                 post(() -> withBody(request, this::issueAdminKey)),
@@ -182,7 +191,7 @@ public final class AdminRoutes {
         pathPrefix("tenants", () -> concat(
             pathEnd(() -> concat(
                 post(() -> allow(request, scope, Action.CREATE_TENANT, null,
-                    () -> withBody(request, this::createTenant))),
+                    () -> withBody(request, body -> createTenant(who, body)))),
                 get(() -> allow(request, scope, Action.LIST_TENANTS, null,
                     () -> completeWithFuture(listTenants(request).exceptionally(this::failure)))))),
             pathPrefix(segment(), id -> concat(
@@ -190,9 +199,9 @@ public final class AdminRoutes {
                     get(() -> allow(request, scope, Action.READ_TENANT, id,
                         () -> answer(id, 200, TenantCommand.Get::new, AdminJson.Tenant::of))),
                     patch(() -> allow(request, scope, Action.PATCH_LIMITS, id,
-                        () -> withBody(request, body -> patchTenant(scope, id, body)))),
+                        () -> withBody(request, body -> patchTenant(scope, who, id, body)))),
                     delete(() -> allow(request, scope, Action.DISABLE_TENANT, id,
-                        () -> answer(id, 200, TenantCommand.Disable::new, AdminJson.Tenant::of))))),
+                        () -> answer(id, 200, r -> new TenantCommand.Disable(r, who), AdminJson.Tenant::of))))),
                 path("usage", () -> get(() -> allow(request, scope, Action.READ_USAGE, id,
                     () -> answer(id, 200, TenantCommand.Get::new, st -> AdminJson.Usage.of(st, Instant.now()))))),
                 path(segment("usage").slash("history"), () -> get(() -> allow(request, scope, Action.READ_USAGE, id,
@@ -202,13 +211,53 @@ public final class AdminRoutes {
                         st -> AdminJson.Circuits.of(st, catalog, Instant.now()))))),
                 pathPrefix("keys", () -> concat(
                     pathEnd(() -> concat(
-                        post(() -> allow(request, scope, Action.ISSUE_KEY, id, () -> completeWithFuture(issueKey(id)))),
+                        post(() -> allow(request, scope, Action.ISSUE_KEY, id, () -> completeWithFuture(issueKey(id, who)))),
                         get(() -> allow(request, scope, Action.LIST_KEYS, id,
                             () -> answer(id, 200, TenantCommand.Get::new, AdminJson.KeyList::of))))),
                     path(segment(), keyId -> delete(() -> allow(request, scope, Action.REVOKE_KEY, id,
-                        () -> answer(id, 200, r -> new TenantCommand.RevokeKey(keyId, r),
+                        () -> answer(id, 200, r -> new TenantCommand.RevokeKey(keyId, r, who),
                             s -> new AdminJson.KeyInfo(keyId, s.keys().get(keyId).createdAt(),
                                 s.keys().get(keyId).revokedAt(), false))))))))))));
+  }
+
+  /** {@code GET /admin/v1/audit?tenant=&since=&limit=}: the tenant's recorded admin writes, oldest first. */
+  private Route auditRoute(HttpRequest request, AdminScope scope) {
+    var query = request.getUri().query();
+    String tenant = query.get("tenant").orElse(null);
+    if (tenant == null || !ApiKeys.TENANT_ID.matcher(tenant).matches()) {
+      return complete(Responses.error(OpenAiError.invalidRequest("'tenant' is required: a tenant id.", "tenant")));
+    }
+    Instant since;
+    int limit;
+    try {
+      since = query.get("since").map(Instant::parse).orElse(Instant.EPOCH);
+      limit = query.get("limit").map(Integer::parseInt).orElse(listing.maxPage());
+    } catch (RuntimeException e) {
+      return complete(Responses.error(OpenAiError.invalidRequest(
+          "'since' must be an ISO-8601 instant and 'limit' a whole number.", "since")));
+    }
+    if (limit < 1 || limit > 10 * listing.maxPage()) {
+      return complete(Responses.error(OpenAiError.invalidRequest("'limit' is out of range.", "limit")));
+    }
+    if (audit == null) {
+      return complete(Responses.error(OpenAiError.notFound("Unknown path.")));
+    }
+    int max = limit;
+    return allow(request, scope, Action.READ_AUDIT, tenant, () -> completeWithFuture(audit.since(tenant, since, max)
+        .thenApply(list -> json(200, new AdminJson.AuditList("list", tenant, list.stream()
+            .map(a -> new AdminJson.AuditEntry(a.at(), a.actor(), a.address(), a.requestId(), a.action(), a.target()))
+            .toList())))
+        .exceptionally(this::failure)));
+  }
+
+  private static String requestId(HttpRequest request) {
+    String id = request.getHeader("x-sluice-request-id").map(HttpHeader::value).orElse(null);
+    if (id != null && id.matches("[A-Za-z0-9._:-]{1,128}")) {
+      return id;
+    }
+    byte[] random = new byte[12];
+    java.util.concurrent.ThreadLocalRandom.current().nextBytes(random);
+    return "req_" + java.util.HexFormat.of().formatHex(random);
   }
 
   /** {@code inner} if {@code scope} allows {@code action} on {@code tenantId}, else 403. */
@@ -276,7 +325,7 @@ public final class AdminRoutes {
         .exceptionally(this::failure));
   }
 
-  private CompletionStage<HttpResponse> createTenant(byte[] body) {
+  private CompletionStage<HttpResponse> createTenant(TenantCommand.Audit who, byte[] body) {
     AdminJson.CreateTenant create;
     try {
       create = AdminJson.MAPPER.readValue(body, AdminJson.CreateTenant.class);
@@ -291,7 +340,7 @@ public final class AdminRoutes {
     if (invalid != null) {
       return done(invalid);
     }
-    return ask(create.id(), r -> new TenantCommand.Create(create.limits(), create.models(), r))
+    return ask(create.id(), r -> new TenantCommand.Create(create.limits(), create.models(), r, who))
         .thenApply(s -> {
           index.added(s.tenantId());
           return json(201, AdminJson.Tenant.of(s));
@@ -347,7 +396,8 @@ public final class AdminRoutes {
         .exceptionally(this::failure);
   }
 
-  private CompletionStage<HttpResponse> patchTenant(AdminScope scope, String id, byte[] body) {
+  private CompletionStage<HttpResponse> patchTenant(AdminScope scope, TenantCommand.Audit who, String id,
+      byte[] body) {
     AdminJson.TenantPatch patch;
     try {
       patch = AdminJson.TenantPatch.read(body);
@@ -363,14 +413,14 @@ public final class AdminRoutes {
     if (invalid != null) {
       return done(invalid);
     }
-    return ask(id, r -> new TenantCommand.Update(patch.limits(), patch.setModels(), patch.models(), r))
+    return ask(id, r -> new TenantCommand.Update(patch.limits(), patch.setModels(), patch.models(), r, who))
         .thenApply(s -> json(200, AdminJson.Tenant.of(s)));
   }
 
-  private CompletionStage<HttpResponse> issueKey(String id) {
+  private CompletionStage<HttpResponse> issueKey(String id, TenantCommand.Audit who) {
     String key = ApiKeys.newKey(id);
     String keyId = ApiKeys.newKeyId();
-    return ask(id, r -> new TenantCommand.IssueKey(keyId, ApiKeys.hash(key), r))
+    return ask(id, r -> new TenantCommand.IssueKey(keyId, ApiKeys.hash(key), r, who))
         .thenApply(s -> json(201, new AdminJson.IssuedKey(keyId, key, id, s.keys().get(keyId).createdAt())))
         .exceptionally(this::failure);
   }
