@@ -11,6 +11,14 @@ import io.sluice.node.health.RegionInfo;
 import io.sluice.node.health.JournalProbe;
 import io.sluice.node.health.Readiness;
 import io.sluice.node.console.ConsoleRoutes;
+import io.sluice.node.admin.AdminKeyCommand;
+import io.sluice.node.admin.AdminKeyEntity;
+import io.sluice.node.admin.AdminKeyring;
+import io.sluice.node.admin.AdminKeysChanged;
+import io.sluice.node.auth.AuthThrottle;
+import io.sluice.node.tenant.AuditLog;
+import io.sluice.persistence.AdminKeyState;
+import io.sluice.node.auth.AuthThrottleSettings;
 import io.sluice.node.console.ConsoleSettings;
 import io.sluice.node.http.AdminRoutes;
 import io.sluice.node.tenant.TenantIndex;
@@ -176,6 +184,19 @@ public final class Main {
       TenantEntity.init(system, changes, InstantSource.system(), quota);
     }
     ClusterSharding sharding = ClusterSharding.get(system);
+    // Scoped admin keys: one entity, its changes pushed to every node's keyring.
+    ActorRef<Topic.Command<AdminKeysChanged>> adminKeyChanges = system.systemActorOf(
+        Topic.create(AdminKeysChanged.class, "admin-key-changes"), "admin-key-changes", Props.empty());
+    AdminKeyEntity.init(system, adminKeyChanges, InstantSource.system());
+    AdminKeyring adminKeyring = new AdminKeyring(
+        () -> sharding.entityRefFor(AdminKeyEntity.ENTITY_KEY, AdminKeyEntity.ENTITY_ID)
+            .<AdminKeyState>askWithStatus(AdminKeyCommand.Get::new, settings.askTimeout()),
+        settings.keyCacheTtl(), System::nanoTime);
+    adminKeyChanges.tell(Topic.subscribe(system.systemActorOf(Behaviors.receive(AdminKeysChanged.class)
+        .onMessage(AdminKeysChanged.class, c -> {
+          adminKeyring.onChanged(c.state());
+          return Behaviors.same();
+        }).build(), "admin-keyring", Props.empty())));
 
     KeyDirectory directory = new KeyDirectory(
         tenantId -> sharding.entityRefFor(TenantEntity.ENTITY_KEY, tenantId)
@@ -240,7 +261,8 @@ public final class Main {
     if (observability.tracing()) {
       LOG.info("Traces are exported over OTLP as the OTEL_* variables say");
     }
-    HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer, observability);
+    AuthThrottle authThrottle = new AuthThrottle(AuthThrottleSettings.from(config), System::nanoTime);
+    HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer, observability, authThrottle);
     TokenEstimator estimator = new TokenEstimator(quota.tokenCacheEntries());
     // One counter per request: each caps its request's exact counting at max-exact-prompt-chars.
     Supplier<TokenCounter> tokens = () -> estimator.forRequest("o200k", settings.maxExactPromptChars());
@@ -249,7 +271,8 @@ public final class Main {
     TenantIndexSettings listing = TenantIndexSettings.from(config);
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
         new ClusterInfo(system, settings.askTimeout()), new RegionInfo(regions, regionLag), materializer,
-        TenantIndex.fromJournal(system, listing), listing);
+        TenantIndex.fromJournal(system, listing), listing, authThrottle, metrics, adminKeyring,
+        AuditLog.fromJournal(system, listing));
     ConsoleRoutes console = new ConsoleRoutes(ConsoleSettings.from(config));
     TlsSettings tls = TlsSettings.from(config);
     return HttpServer.bind(system, settings, tls, settings.drainTimeout(), request -> {

@@ -115,6 +115,9 @@ public record ReplicatedTenantState(
       nextSeen = s;
     }
     Stamp stamp = new Stamp(event.at().toEpochMilli(), origin);
+    if (event instanceof TenantEvent.AdminActionRecorded) {
+      return skip(nextSeen); // the audit trail changes no state
+    }
     if (event instanceof TenantCreated e) {
       return created(e, stamp, nextSeen);
     } else if (event instanceof LimitsChanged e) {

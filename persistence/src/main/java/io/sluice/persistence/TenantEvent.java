@@ -39,6 +39,15 @@ public sealed interface TenantEvent extends CborSerializable {
   /** A key was issued. Only the key's SHA-256 hash is stored, never the key. */
   record KeyIssued(String keyId, String keyHash, Instant at) implements TenantEvent {}
 
+  /**
+   * An admin write to this tenant: who ({@code actor}: an admin key id, or "root"), from where
+   * (the client address), under which request id, and what ({@code action}, e.g. "key.issue",
+   * with {@code target} such as the key id, or null). Persisted with the write's own events, so
+   * the trail is as durable as the change. It changes no state.
+   */
+  record AdminActionRecorded(String action, String target, String actor, String address, String requestId,
+      Instant at) implements TenantEvent {}
+
   /** A key was revoked. */
   record KeyRevoked(String keyId, Instant at) implements TenantEvent {}
 

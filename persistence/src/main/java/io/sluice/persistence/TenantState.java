@@ -88,6 +88,9 @@ public record TenantState(
 
   /** Returns the state after {@code event}. Pure. */
   public TenantState apply(TenantEvent event) {
+    if (event instanceof TenantEvent.AdminActionRecorded) {
+      return this; // the audit trail lives in the journal, not in the state
+    }
     long rev = revision + 1;
     if (event instanceof TenantCreated e) {
       return new TenantState(e.tenantId(), true, e.limits(), copy(e.models()), Map.of(), e.at(), rev,

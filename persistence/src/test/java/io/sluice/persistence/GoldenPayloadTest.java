@@ -115,7 +115,17 @@ class GoldenPayloadTest {
             Map.of(Quantity.TOKENS_PER_DAY, 1234L), AT)},
         new Object[] {"UsageCounters", new UsageCounters(3, 40, 50, 1_234_567)},
         new Object[] {"TenantLimits", LIMITS},
-        new Object[] {"KeyRecord", new TenantState.KeyRecord("key_1", "cd".repeat(32), AT, AT)});
+        new Object[] {"KeyRecord", new TenantState.KeyRecord("key_1", "cd".repeat(32), AT, AT)},
+        new Object[] {"AdminKeyIssued", new AdminKeyEvent.AdminKeyIssued("adm_1", "ef".repeat(32),
+            AdminRole.TENANT_ADMIN, List.of("acme", "globex"), AT)},
+        new Object[] {"AdminActionRecorded", new TenantEvent.AdminActionRecorded("key.revoke", "key_1", "adm_1",
+            "127.0.0.1", "req_1", AT)},
+        new Object[] {"AdminKeyRevoked", new AdminKeyEvent.AdminKeyRevoked("adm_1", AT)},
+        new Object[] {"AdminKeyState", AdminKeyState.EMPTY
+            .apply(new AdminKeyEvent.AdminKeyIssued("adm_1", "ef".repeat(32), AdminRole.ADMIN, List.of(), AT))
+            .apply(new AdminKeyEvent.AdminKeyIssued("adm_2", "12".repeat(32), AdminRole.TENANT_ADMIN,
+                List.of("acme"), AT))
+            .apply(new AdminKeyEvent.AdminKeyRevoked("adm_1", AT.plusSeconds(5)))});
   }
 
   @ParameterizedTest(name = "{0}")

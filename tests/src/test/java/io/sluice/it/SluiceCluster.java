@@ -131,7 +131,8 @@ final class SluiceCluster implements AutoCloseable {
         String host = net + (10 + i);
         Path dir = Repo.scratch("cluster-node" + i);
         Path config = dir.resolve("node.conf");
-        Files.writeString(config, Fixtures.models(mock)
+        // revocation is polled with the revoked key: keep the failed-auth throttle out of the way
+        Files.writeString(config, "sluice.http.auth-failures.burst = 1000000\n" + Fixtures.models(mock)
             + "pekko.remote.artery.advanced.tcp.outbound-client-hostname = \"" + host + "\"\n");
         Map<String, String> env = new HashMap<>(cassandra.nodeEnv());
         env.put("SLUICE_PROFILE", "multi-node/cluster.conf");

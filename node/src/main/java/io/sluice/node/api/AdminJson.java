@@ -121,6 +121,56 @@ public final class AdminJson {
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   public record IssuedKey(String id, String key, String tenantId, Instant createdAt) {}
 
+  /** One recorded admin write: when, who (admin key id or "root"), from where, request id, what. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record AuditEntry(Instant at, String actor, String address, String requestId, String action,
+      String target) {}
+
+  /** {@code GET /admin/v1/audit}. */
+  public record AuditList(String object, String tenant, List<AuditEntry> data) {}
+
+  /** {@code POST /admin/v1/admin-keys}: {@code role} is admin, read-only or tenant-admin (with {@code tenants}). */
+  public record IssueAdminKey(String role, List<String> tenants) {}
+
+  /** An admin key as listed: id, role, tenants and times, never its hash. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record AdminKeyInfo(String id, String role, List<String> tenants, Instant createdAt, Instant revokedAt,
+      boolean active) {
+    public static AdminKeyInfo of(io.sluice.persistence.AdminKeyState.AdminKey k) {
+      return new AdminKeyInfo(k.keyId(), roleName(k.role()), k.tenants(), k.createdAt(), k.revokedAt(), k.active());
+    }
+  }
+
+  /** The answer to issuing an admin key: the only time the key itself is shown. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record IssuedAdminKey(String id, String key, String role, List<String> tenants, Instant createdAt) {}
+
+  /** {@code GET /admin/v1/admin-keys}. */
+  public record AdminKeyList(String object, List<AdminKeyInfo> data) {
+    public static AdminKeyList of(io.sluice.persistence.AdminKeyState s) {
+      return new AdminKeyList("list", s.keys().values().stream()
+          .sorted(Comparator.comparing(io.sluice.persistence.AdminKeyState.AdminKey::createdAt)
+              .thenComparing(io.sluice.persistence.AdminKeyState.AdminKey::keyId))
+          .map(AdminKeyInfo::of).toList());
+    }
+  }
+
+  /** An admin role's wire name: admin, read-only, tenant-admin. */
+  public static String roleName(io.sluice.persistence.AdminRole role) {
+    return role.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+  }
+
+  /** The role of a wire name, or null. */
+  public static io.sluice.persistence.AdminRole role(String name) {
+    for (io.sluice.persistence.AdminRole r : io.sluice.persistence.AdminRole.values()) {
+      if (roleName(r).equals(name)) {
+        return r;
+      }
+    }
+    return null;
+  }
+
   /** A key as listed: its id and times, never its hash. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonInclude(JsonInclude.Include.NON_NULL)

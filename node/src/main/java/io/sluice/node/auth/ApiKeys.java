@@ -34,6 +34,23 @@ public final class ApiKeys {
     return PREFIX + tenantId + "." + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
   }
 
+  /** Admin keys: {@code sk-sluice-admin.<secret>}; they never route to a tenant. */
+  public static final String ADMIN_PREFIX = "sk-sluice-admin.";
+
+  /** A new scoped admin key. */
+  public static String newAdminKey() {
+    byte[] secret = new byte[SECRET_BYTES];
+    RANDOM.nextBytes(secret);
+    return ADMIN_PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
+  }
+
+  /** A new public admin key id. */
+  public static String newAdminKeyId() {
+    byte[] id = new byte[8];
+    RANDOM.nextBytes(id);
+    return "adm_" + HexFormat.of().formatHex(id);
+  }
+
   /** A new public key id, the handle by which admins list and revoke a key. */
   public static String newKeyId() {
     byte[] id = new byte[8];

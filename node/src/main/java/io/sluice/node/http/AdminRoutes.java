@@ -6,6 +6,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.delete;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
 import static org.apache.pekko.http.javadsl.server.Directives.get;
+import static org.apache.pekko.http.javadsl.server.Directives.onSuccess;
 import static org.apache.pekko.http.javadsl.server.Directives.patch;
 import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
@@ -17,11 +18,21 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import io.sluice.node.NodeSettings;
 import io.sluice.node.api.AdminJson;
+import io.sluice.node.admin.AdminKeyCommand;
+import io.sluice.node.admin.AdminKeyEntity;
+import io.sluice.node.admin.AdminKeyring;
+import io.sluice.node.admin.AdminScope;
+import io.sluice.node.admin.AdminScope.Action;
 import io.sluice.node.api.OpenAiError;
+import io.sluice.persistence.AdminKeyState;
+import io.sluice.persistence.AdminRole;
 import io.sluice.node.auth.ApiKeys;
+import io.sluice.node.auth.AuthThrottle;
+import io.sluice.node.metrics.GatewayMetrics;
 import io.sluice.node.auth.KeyDirectory;
 import io.sluice.node.routing.DeploymentStates;
 import io.sluice.node.routing.ModelCatalog;
+import io.sluice.node.tenant.AuditLog;
 import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.TenantCommand.Rejection;
 import io.sluice.node.tenant.TenantEntity;
@@ -50,7 +61,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admin API under {@code /admin/v1}, authenticated with the node's admin key: tenants
+ * The admin API under {@code /admin/v1}, authenticated with the node's root admin key or a scoped
+ * admin key (each route checked against the caller's {@link AdminScope}): admin keys (root only), tenants
  * (list, create, get, patch, disable), their keys (issue, list, revoke), usage and its history. Each call is a command to
  * the tenant's entity; its answer is applied to this node's key directory at once, and the
  * entity pushes it to all other nodes.
@@ -68,11 +80,35 @@ public final class AdminRoutes {
   private final Materializer materializer;
   private final TenantIndex index;
   private final TenantIndexSettings listing;
+  private final AuthThrottle throttle;
+  private final GatewayMetrics metrics;
+  private final AdminKeyring keyring;
+  private final AuditLog audit;
 
   public AdminRoutes(NodeSettings settings, ClusterSharding sharding, KeyDirectory directory,
       ModelCatalog catalog, DeploymentStates states, io.sluice.node.health.ClusterInfo clusterInfo,
       io.sluice.node.health.RegionInfo regionInfo, Materializer materializer, TenantIndex index,
       TenantIndexSettings listing) {
+    this(settings, sharding, directory, catalog, states, clusterInfo, regionInfo, materializer, index, listing,
+        AuthThrottle.disabled(), null, null, null);
+  }
+
+  /**
+   * @param throttle refuses addresses that failed authentication too often (shared with the
+   *     inference surfaces: a guess at either costs the same budget)
+   * @param metrics counts failed and throttled authentications; null counts nothing
+   * @param keyring this node's cache of scoped admin keys; null: only the root key authenticates
+   * @param audit the tenants' audit trails for GET /admin/v1/audit; null: that route answers 404
+   */
+  public AdminRoutes(NodeSettings settings, ClusterSharding sharding, KeyDirectory directory,
+      ModelCatalog catalog, DeploymentStates states, io.sluice.node.health.ClusterInfo clusterInfo,
+      io.sluice.node.health.RegionInfo regionInfo, Materializer materializer, TenantIndex index,
+      TenantIndexSettings listing, AuthThrottle throttle, GatewayMetrics metrics, AdminKeyring keyring,
+      AuditLog audit) {
+    this.audit = audit;
+    this.keyring = keyring;
+    this.throttle = throttle;
+    this.metrics = metrics;
     this.settings = settings;
     this.sharding = sharding;
     this.directory = directory;
@@ -87,46 +123,199 @@ public final class AdminRoutes {
 
   public Route route() {
     return pathPrefix(segment("admin").slash("v1"), () -> extractRequest(request -> {
-      if (!authorized(request)) {
+      java.net.InetAddress from = AuthThrottle.clientAddress(request);
+      long wait = throttle.retryAfterSeconds(from);
+      if (wait > 0) {
+        // before the key is compared: a throttled address learns nothing and costs next to nothing
         request.discardEntityBytes(materializer);
-        return complete(Responses.error(new OpenAiError(401,
-            settings.adminKey() == null
-                ? "The admin API is disabled: start the node with SLUICE_ADMIN_KEY set."
-                : "Incorrect or missing admin key.",
-            "invalid_request_error", null, "invalid_admin_key")));
+        if (metrics != null) {
+          metrics.authThrottled();
+        }
+        return complete(Responses.error(new OpenAiError(429, "Too many failed authentications from this address;"
+            + " retry after " + wait + " s.", "rate_limit_error", null, "auth_rate_limited"))
+            .addHeader(org.apache.pekko.http.javadsl.model.headers.RawHeader.create("Retry-After",
+                Long.toString(wait))));
       }
-      return concat(path("deployments", () -> get(() -> complete(json(200, AdminJson.Deployments.of(states))))),
-          path("cluster", () -> get(() -> completeWithFuture(clusterInfo.view()
-              .thenApply(v -> json(200, v)).exceptionally(this::failure)))),
-          path("regions", () -> get(() -> complete(json(200, regionInfo.view())))),
-          pathPrefix("tenants", () -> concat(
-          pathEnd(() -> concat(
-              post(() -> withBody(request, this::createTenant)),
-              get(() -> completeWithFuture(listTenants(request).exceptionally(this::failure))))),
-          pathPrefix(segment(), id -> concat(
-              pathEnd(() -> concat(
-                  get(() -> answer(id, 200, TenantCommand.Get::new, AdminJson.Tenant::of)),
-                  patch(() -> withBody(request, body -> patchTenant(id, body))),
-                  delete(() -> answer(id, 200, TenantCommand.Disable::new, AdminJson.Tenant::of)))),
-              path("usage", () -> get(() -> answer(id, 200, TenantCommand.Get::new,
-                  st -> AdminJson.Usage.of(st, java.time.Instant.now())))),
-              path(segment("usage").slash("history"), () -> get(() -> completeWithFuture(history(id)))),
-              path("circuits", () -> get(() -> answer(id, 200, TenantCommand.Get::new,
-                  st -> AdminJson.Circuits.of(st, catalog, java.time.Instant.now())))),
-              pathPrefix("keys", () -> concat(
-                  pathEnd(() -> concat(
-                      post(() -> completeWithFuture(issueKey(id))),
-                      get(() -> answer(id, 200, TenantCommand.Get::new, AdminJson.KeyList::of)))),
-                  path(segment(), keyId -> delete(() -> answer(id, 200,
-                      r -> new TenantCommand.RevokeKey(keyId, r),
-                      s -> new AdminJson.KeyInfo(keyId, s.keys().get(keyId).createdAt(),
-                          s.keys().get(keyId).revokedAt(), false)))))))))));
+      String token = ApiKeys.bearer(request.getHeader("Authorization").map(HttpHeader::value).orElse(null));
+      if (settings.adminKey() != null && ApiKeys.constantTimeEquals(token, settings.adminKey())) {
+        return routes(request, AdminScope.ROOT);
+      }
+      CompletionStage<AdminScope> caller = settings.adminKey() == null || token == null || keyring == null
+          || !token.startsWith(ApiKeys.ADMIN_PREFIX)
+          ? CompletableFuture.completedFuture(null)
+          : keyring.find(ApiKeys.hash(token)).thenApply(k -> k == null ? null : AdminScope.of(k));
+      return onSuccess(caller.handle((scope, e) -> {
+        if (e != null) {
+          request.discardEntityBytes(materializer);
+          return complete(Responses.error(new OpenAiError(503, "The admin key store did not answer; retry shortly.",
+              "server_error", null, "admin_key_store_unavailable")));
+        }
+        if (scope == null) {
+          throttle.failed(from);
+          if (metrics != null) {
+            metrics.authRejected();
+          }
+          request.discardEntityBytes(materializer);
+          return complete(Responses.error(new OpenAiError(401,
+              settings.adminKey() == null
+                  ? "The admin API is disabled: start the node with SLUICE_ADMIN_KEY set."
+                  : "Incorrect or missing admin key.",
+              "invalid_request_error", null, "invalid_admin_key")));
+        }
+        return routes(request, scope);
+      }), route -> route);
     }));
   }
 
-  private boolean authorized(HttpRequest request) {
-    String token = ApiKeys.bearer(request.getHeader("Authorization").map(HttpHeader::value).orElse(null));
-    return settings.adminKey() != null && ApiKeys.constantTimeEquals(token, settings.adminKey());
+  /** The admin routes, each checked against {@code scope} before it does anything. */
+  private Route routes(HttpRequest request, AdminScope scope) {
+    java.net.InetAddress from = AuthThrottle.clientAddress(request);
+    TenantCommand.Audit who = new TenantCommand.Audit(scope.id(), from == null ? null : from.getHostAddress(),
+        requestId(request));
+    return concat(
+        path("audit", () -> get(() -> auditRoute(request, scope))),
+        pathPrefix("admin-keys", () -> allow(request, scope, Action.MANAGE_ADMIN_KEYS, null, () -> concat(
+            pathEnd(() -> concat(
+                post(() -> withBody(request, this::issueAdminKey)),
+                get(() -> completeWithFuture(askKeys(AdminKeyCommand.Get::new)
+                    .thenApply(s -> json(200, AdminJson.AdminKeyList.of(s))).exceptionally(this::failure))))),
+            path(segment(), keyId -> delete(() -> completeWithFuture(askKeys(r -> new AdminKeyCommand.Revoke(keyId, r))
+                .thenApply(s -> json(200, AdminJson.AdminKeyInfo.of(s.keys().get(keyId))))
+                .exceptionally(this::failure))))))),
+        path("deployments", () -> get(() -> allow(request, scope, Action.READ_CLUSTER, null,
+            () -> complete(json(200, AdminJson.Deployments.of(states)))))),
+        path("cluster", () -> get(() -> allow(request, scope, Action.READ_CLUSTER, null,
+            () -> completeWithFuture(clusterInfo.view().thenApply(v -> json(200, v)).exceptionally(this::failure))))),
+        path("regions", () -> get(() -> allow(request, scope, Action.READ_CLUSTER, null,
+            () -> complete(json(200, regionInfo.view()))))),
+        pathPrefix("tenants", () -> concat(
+            pathEnd(() -> concat(
+                post(() -> allow(request, scope, Action.CREATE_TENANT, null,
+                    () -> withBody(request, body -> createTenant(who, body)))),
+                get(() -> allow(request, scope, Action.LIST_TENANTS, null,
+                    () -> completeWithFuture(listTenants(request).exceptionally(this::failure)))))),
+            pathPrefix(segment(), id -> concat(
+                pathEnd(() -> concat(
+                    get(() -> allow(request, scope, Action.READ_TENANT, id,
+                        () -> answer(id, 200, TenantCommand.Get::new, AdminJson.Tenant::of))),
+                    patch(() -> allow(request, scope, Action.PATCH_LIMITS, id,
+                        () -> withBody(request, body -> patchTenant(scope, who, id, body)))),
+                    delete(() -> allow(request, scope, Action.DISABLE_TENANT, id,
+                        () -> answer(id, 200, r -> new TenantCommand.Disable(r, who), AdminJson.Tenant::of))))),
+                path("usage", () -> get(() -> allow(request, scope, Action.READ_USAGE, id,
+                    () -> answer(id, 200, TenantCommand.Get::new, st -> AdminJson.Usage.of(st, Instant.now()))))),
+                path(segment("usage").slash("history"), () -> get(() -> allow(request, scope, Action.READ_USAGE, id,
+                    () -> completeWithFuture(history(id))))),
+                path("circuits", () -> get(() -> allow(request, scope, Action.READ_CIRCUITS, id,
+                    () -> answer(id, 200, TenantCommand.Get::new,
+                        st -> AdminJson.Circuits.of(st, catalog, Instant.now()))))),
+                pathPrefix("keys", () -> concat(
+                    pathEnd(() -> concat(
+                        post(() -> allow(request, scope, Action.ISSUE_KEY, id, () -> completeWithFuture(issueKey(id, who)))),
+                        get(() -> allow(request, scope, Action.LIST_KEYS, id,
+                            () -> answer(id, 200, TenantCommand.Get::new, AdminJson.KeyList::of))))),
+                    path(segment(), keyId -> delete(() -> allow(request, scope, Action.REVOKE_KEY, id,
+                        () -> answer(id, 200, r -> new TenantCommand.RevokeKey(keyId, r, who),
+                            s -> new AdminJson.KeyInfo(keyId, s.keys().get(keyId).createdAt(),
+                                s.keys().get(keyId).revokedAt(), false))))))))))));
+  }
+
+  /** {@code GET /admin/v1/audit?tenant=&since=&limit=}: the tenant's recorded admin writes, oldest first. */
+  private Route auditRoute(HttpRequest request, AdminScope scope) {
+    var query = request.getUri().query();
+    String tenant = query.get("tenant").orElse(null);
+    if (tenant == null || !ApiKeys.TENANT_ID.matcher(tenant).matches()) {
+      return complete(Responses.error(OpenAiError.invalidRequest("'tenant' is required: a tenant id.", "tenant")));
+    }
+    Instant since;
+    int limit;
+    try {
+      since = query.get("since").map(Instant::parse).orElse(Instant.EPOCH);
+      limit = query.get("limit").map(Integer::parseInt).orElse(listing.maxPage());
+    } catch (RuntimeException e) {
+      return complete(Responses.error(OpenAiError.invalidRequest(
+          "'since' must be an ISO-8601 instant and 'limit' a whole number.", "since")));
+    }
+    if (limit < 1 || limit > 10 * listing.maxPage()) {
+      return complete(Responses.error(OpenAiError.invalidRequest("'limit' is out of range.", "limit")));
+    }
+    if (audit == null) {
+      return complete(Responses.error(OpenAiError.notFound("Unknown path.")));
+    }
+    int max = limit;
+    return allow(request, scope, Action.READ_AUDIT, tenant, () -> completeWithFuture(audit.since(tenant, since, max)
+        .thenApply(list -> json(200, new AdminJson.AuditList("list", tenant, list.stream()
+            .map(a -> new AdminJson.AuditEntry(a.at(), a.actor(), a.address(), a.requestId(), a.action(), a.target()))
+            .toList())))
+        .exceptionally(this::failure)));
+  }
+
+  private static String requestId(HttpRequest request) {
+    String id = request.getHeader("x-sluice-request-id").map(HttpHeader::value).orElse(null);
+    if (id != null && id.matches("[A-Za-z0-9._:-]{1,128}")) {
+      return id;
+    }
+    byte[] random = new byte[12];
+    java.util.concurrent.ThreadLocalRandom.current().nextBytes(random);
+    return "req_" + java.util.HexFormat.of().formatHex(random);
+  }
+
+  /** {@code inner} if {@code scope} allows {@code action} on {@code tenantId}, else 403. */
+  private Route allow(HttpRequest request, AdminScope scope, Action action, String tenantId,
+      java.util.function.Supplier<Route> inner) {
+    if (scope.allows(action, tenantId)) {
+      return inner.get();
+    }
+    request.discardEntityBytes(materializer);
+    return complete(forbidden());
+  }
+
+  private static HttpResponse forbidden() {
+    return Responses.error(new OpenAiError(403, "This admin key may not do this.", "permission_error", null,
+        "admin_key_scope"));
+  }
+
+  /** {@code POST /admin/v1/admin-keys}: root issues a scoped admin key. */
+  private CompletionStage<HttpResponse> issueAdminKey(byte[] body) {
+    AdminJson.IssueAdminKey issue;
+    try {
+      issue = AdminJson.MAPPER.readValue(body, AdminJson.IssueAdminKey.class);
+    } catch (IOException e) {
+      return done(badJson(e));
+    }
+    AdminRole role = issue == null ? null : AdminJson.role(issue.role());
+    if (role == null) {
+      return done(OpenAiError.invalidRequest("'role' must be one of admin, read-only, tenant-admin.", "role"));
+    }
+    List<String> tenants = issue.tenants() == null ? List.of() : issue.tenants();
+    if (role == AdminRole.TENANT_ADMIN ? tenants.isEmpty() : !tenants.isEmpty()) {
+      return done(OpenAiError.invalidRequest("'tenants' is required for a tenant-admin and allowed for no other role.",
+          "tenants"));
+    }
+    for (String t : tenants) {
+      if (t == null || !ApiKeys.TENANT_ID.matcher(t).matches()) {
+        return done(OpenAiError.invalidRequest("'tenants' holds an invalid tenant id.", "tenants"));
+      }
+    }
+    String key = ApiKeys.newAdminKey();
+    String keyId = ApiKeys.newAdminKeyId();
+    return askKeys(r -> new AdminKeyCommand.Issue(keyId, ApiKeys.hash(key), role, List.copyOf(tenants), r))
+        .thenApply(s -> json(201, new AdminJson.IssuedAdminKey(keyId, key, AdminJson.roleName(role),
+            s.keys().get(keyId).tenants(), s.keys().get(keyId).createdAt())));
+  }
+
+  /** Asks the admin-keys entity; applies the resulting state to this node's keyring at once. */
+  private CompletionStage<AdminKeyState> askKeys(
+      Function<ActorRef<StatusReply<AdminKeyState>>, AdminKeyCommand> command) {
+    if (keyring == null) {
+      return CompletableFuture.failedFuture(new IllegalStateException("admin keys are not configured on this node"));
+    }
+    CompletionStage<AdminKeyState> reply = sharding.entityRefFor(AdminKeyEntity.ENTITY_KEY, AdminKeyEntity.ENTITY_ID)
+        .askWithStatus(command::apply, settings.askTimeout());
+    return reply.thenApply(s -> {
+      keyring.onChanged(s);
+      return s;
+    });
   }
 
   private Route withBody(HttpRequest request, Function<byte[], CompletionStage<HttpResponse>> handler) {
@@ -136,7 +325,7 @@ public final class AdminRoutes {
         .exceptionally(this::failure));
   }
 
-  private CompletionStage<HttpResponse> createTenant(byte[] body) {
+  private CompletionStage<HttpResponse> createTenant(TenantCommand.Audit who, byte[] body) {
     AdminJson.CreateTenant create;
     try {
       create = AdminJson.MAPPER.readValue(body, AdminJson.CreateTenant.class);
@@ -151,7 +340,7 @@ public final class AdminRoutes {
     if (invalid != null) {
       return done(invalid);
     }
-    return ask(create.id(), r -> new TenantCommand.Create(create.limits(), create.models(), r))
+    return ask(create.id(), r -> new TenantCommand.Create(create.limits(), create.models(), r, who))
         .thenApply(s -> {
           index.added(s.tenantId());
           return json(201, AdminJson.Tenant.of(s));
@@ -207,7 +396,8 @@ public final class AdminRoutes {
         .exceptionally(this::failure);
   }
 
-  private CompletionStage<HttpResponse> patchTenant(String id, byte[] body) {
+  private CompletionStage<HttpResponse> patchTenant(AdminScope scope, TenantCommand.Audit who, String id,
+      byte[] body) {
     AdminJson.TenantPatch patch;
     try {
       patch = AdminJson.TenantPatch.read(body);
@@ -216,18 +406,21 @@ public final class AdminRoutes {
     } catch (IOException e) {
       return done(badJson(e));
     }
+    if (patch.setModels() && !scope.allows(Action.PATCH_MODELS, id)) {
+      return CompletableFuture.completedFuture(forbidden());
+    }
     OpenAiError invalid = validate(patch.limits(), patch.models());
     if (invalid != null) {
       return done(invalid);
     }
-    return ask(id, r -> new TenantCommand.Update(patch.limits(), patch.setModels(), patch.models(), r))
+    return ask(id, r -> new TenantCommand.Update(patch.limits(), patch.setModels(), patch.models(), r, who))
         .thenApply(s -> json(200, AdminJson.Tenant.of(s)));
   }
 
-  private CompletionStage<HttpResponse> issueKey(String id) {
+  private CompletionStage<HttpResponse> issueKey(String id, TenantCommand.Audit who) {
     String key = ApiKeys.newKey(id);
     String keyId = ApiKeys.newKeyId();
-    return ask(id, r -> new TenantCommand.IssueKey(keyId, ApiKeys.hash(key), r))
+    return ask(id, r -> new TenantCommand.IssueKey(keyId, ApiKeys.hash(key), r, who))
         .thenApply(s -> json(201, new AdminJson.IssuedKey(keyId, key, id, s.keys().get(keyId).createdAt())))
         .exceptionally(this::failure);
   }
@@ -276,6 +469,9 @@ public final class AdminRoutes {
           case DISABLED -> new OpenAiError(409, "The tenant is disabled.", "invalid_request_error", null, "tenant_disabled");
           case KEY_NOT_FOUND -> OpenAiError.notFound("No such key.");
         });
+      }
+      if (AdminKeyEntity.KEY_NOT_FOUND.equals(e.getMessage())) {
+        return Responses.error(OpenAiError.notFound("No such admin key."));
       }
     }
     if (Responses.tooLarge(cause)) {

@@ -37,6 +37,13 @@ public final class GatewayMetrics {
   private final Counter settlements = Counter.builder("sluice_quota_settlements")
       .description("Usage settlements this node sent to tenant entities").register(registry);
 
+  private final Counter authRejected = Counter.builder("sluice_auth_failures")
+      .description("Failed authentications (401) and requests refused (429) because their address failed too often")
+      .tag("outcome", "rejected").register(registry);
+  private final Counter authThrottled = Counter.builder("sluice_auth_failures")
+      .description("Failed authentications (401) and requests refused (429) because their address failed too often")
+      .tag("outcome", "throttled").register(registry);
+
   private final Timer acquireTime;
   private final Timer settlementTime;
 
@@ -97,6 +104,16 @@ public final class GatewayMetrics {
         .description("Upstream attempts by deployment and outcome")
         .tag("deployment", d.name()).tag("outcome", outcome.toLowerCase())
         .register(registry)).increment();
+  }
+
+  /** Counts one failed authentication (a 401 for a missing or wrong key). */
+  public void authRejected() {
+    authRejected.increment();
+  }
+
+  /** Counts one request refused with 429 because its address failed authentication too often. */
+  public void authThrottled() {
+    authThrottled.increment();
   }
 
   /** Counts one lease request sent to a tenant entity. */

@@ -2,6 +2,7 @@ package io.sluice.node.surface;
 
 import io.sluice.node.NodeSettings;
 import io.sluice.node.admission.QuotaExceeded;
+import io.sluice.node.auth.AuthThrottle;
 import io.sluice.node.auth.TenantView;
 import io.sluice.node.http.Responses;
 import io.sluice.node.inference.Call;
@@ -17,6 +18,7 @@ import io.sluice.node.inference.chat.StreamEncoder;
 import io.sluice.node.metrics.GatewayMetrics;
 import io.sluice.node.routing.RoutingSettings;
 import io.sluice.node.util.Stages;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
@@ -60,6 +62,7 @@ public final class HttpFront {
   private final GatewayMetrics metrics;
   private final Materializer materializer;
   private final RequestObservation.Factory observer;
+  private final AuthThrottle throttle;
 
   public HttpFront(NodeSettings settings, RoutingSettings routing, InferencePipeline pipeline, GatewayMetrics metrics,
       Materializer materializer) {
@@ -69,6 +72,13 @@ public final class HttpFront {
   /** @param observer makes each request's {@link RequestObservation} (traces, metrics, access log) */
   public HttpFront(NodeSettings settings, RoutingSettings routing, InferencePipeline pipeline, GatewayMetrics metrics,
       Materializer materializer, RequestObservation.Factory observer) {
+    this(settings, routing, pipeline, metrics, materializer, observer, AuthThrottle.disabled());
+  }
+
+  /** @param throttle refuses addresses that failed authentication too often, before their key is looked at */
+  public HttpFront(NodeSettings settings, RoutingSettings routing, InferencePipeline pipeline, GatewayMetrics metrics,
+      Materializer materializer, RequestObservation.Factory observer, AuthThrottle throttle) {
+    this.throttle = throttle;
     this.settings = settings;
     this.routing = routing;
     this.pipeline = pipeline;
@@ -113,10 +123,24 @@ public final class HttpFront {
     }
     RequestObservation obs = observer.start(surface, op, controls.requestId(), start, headers);
     HttpHeader id = RawHeader.create("x-sluice-request-id", controls.requestId());
+    InetAddress from = AuthThrottle.clientAddress(request);
+    long wait = throttle.retryAfterSeconds(from);
+    if (wait > 0) {
+      // Before the key is hashed or looked up: a throttled address costs the node next to nothing.
+      request.discardEntityBytes(materializer);
+      metrics.authThrottled();
+      HttpResponse response = failure(dialect, throttled(wait).toException(), obs);
+      metrics.request(op, response.status().intValue());
+      obs.finished(response.status().intValue());
+      return CompletableFuture.completedFuture(response.addHeader(id));
+    }
     String key = dialect.key(request);
     return pipeline.authenticate(key).handle((view, refused) -> {
       if (view != null) {
         obs.authenticated(view, key);
+      } else if (Responses.unwrap(refused) instanceof Refusal.Refused r && r.refusal().status() == 401) {
+        throttle.failed(from);
+        metrics.authRejected();
       }
       if (refused == null && request.entity().getContentLengthOption().orElse(0L) > settings.maxRequestBodyBytes()) {
         refused = Refusal.tooLarge(settings.maxRequestBodyBytes()).toException();
@@ -134,6 +158,12 @@ public final class HttpFront {
       obs.finished(response.status().intValue());
       return response.addHeader(id);
     });
+  }
+
+  /** The 429 of an address that failed authentication too often. */
+  public static Refusal throttled(long retryAfterSeconds) {
+    return Refusal.of(Refusal.Kind.RATE_LIMITED, 429, "Too many failed authentications from this address;"
+        + " retry after " + retryAfterSeconds + " s.", "auth_rate_limited", null).retryAfter(retryAfterSeconds);
   }
 
   /** The body as bytes: a strict one as it is, a streamed one collected within the body timeout (else 408). */

@@ -19,8 +19,15 @@ import org.apache.pekko.pattern.StatusReply;
 public sealed interface TenantCommand extends CborSerializable {
 
   /** Create the tenant. Rejected with ALREADY_EXISTS when it exists. */
-  record Create(TenantLimits limits, List<String> models, ActorRef<StatusReply<TenantState>> replyTo)
-      implements TenantCommand {}
+  record Create(TenantLimits limits, List<String> models, ActorRef<StatusReply<TenantState>> replyTo, Audit audit)
+      implements TenantCommand {
+    public Create(TenantLimits limits, List<String> models, ActorRef<StatusReply<TenantState>> replyTo) {
+      this(limits, models, replyTo, null);
+    }
+  }
+
+  /** Who asked for an admin write, recorded with it (null: not recorded, e.g. an internal call). */
+  record Audit(String actor, String address, String requestId) implements CborSerializable {}
 
   /** Read the tenant. Rejected with NOT_FOUND when it does not exist. */
   record Get(ActorRef<StatusReply<TenantState>> replyTo) implements TenantCommand {}
@@ -30,17 +37,34 @@ public sealed interface TenantCommand extends CborSerializable {
    * keep theirs); models change only when {@code setModels} is true (then null means all models).
    */
   record Update(TenantLimits limits, boolean setModels, List<String> models,
-      ActorRef<StatusReply<TenantState>> replyTo) implements TenantCommand {}
+      ActorRef<StatusReply<TenantState>> replyTo, Audit audit) implements TenantCommand {
+    public Update(TenantLimits limits, boolean setModels, List<String> models,
+        ActorRef<StatusReply<TenantState>> replyTo) {
+      this(limits, setModels, models, replyTo, null);
+    }
+  }
 
   /** Disable the tenant: every key of it stops working. Idempotent. */
-  record Disable(ActorRef<StatusReply<TenantState>> replyTo) implements TenantCommand {}
+  record Disable(ActorRef<StatusReply<TenantState>> replyTo, Audit audit) implements TenantCommand {
+    public Disable(ActorRef<StatusReply<TenantState>> replyTo) {
+      this(replyTo, null);
+    }
+  }
 
   /** Record a new key by its hash. Rejected when the tenant is missing or disabled. */
-  record IssueKey(String keyId, String keyHash, ActorRef<StatusReply<TenantState>> replyTo)
-      implements TenantCommand {}
+  record IssueKey(String keyId, String keyHash, ActorRef<StatusReply<TenantState>> replyTo, Audit audit)
+      implements TenantCommand {
+    public IssueKey(String keyId, String keyHash, ActorRef<StatusReply<TenantState>> replyTo) {
+      this(keyId, keyHash, replyTo, null);
+    }
+  }
 
   /** Revoke a key. Rejected with KEY_NOT_FOUND for an unknown key id; idempotent otherwise. */
-  record RevokeKey(String keyId, ActorRef<StatusReply<TenantState>> replyTo) implements TenantCommand {}
+  record RevokeKey(String keyId, ActorRef<StatusReply<TenantState>> replyTo, Audit audit) implements TenantCommand {
+    public RevokeKey(String keyId, ActorRef<StatusReply<TenantState>> replyTo) {
+      this(keyId, replyTo, null);
+    }
+  }
 
   /**
    * Read the tenant's usage per minute for the last hour or so ({@link UsageHistory}), ending

@@ -180,7 +180,8 @@ public final class TenantEntity
 
   private ReplyEffect<TenantEvent, TenantState> onCreate(TenantState state, Create c) {
     TenantLimits limits = c.limits() == null ? TenantLimits.UNLIMITED : c.limits();
-    return persistAndReply(state, List.of(new TenantCreated(tenantId, limits, c.models(), clock.instant())), c.replyTo());
+    return persistAndReply(state, List.of(new TenantCreated(tenantId, limits, c.models(), clock.instant())), c.replyTo(),
+        c.audit(), "tenant.create", null);
   }
 
   private ReplyEffect<TenantEvent, TenantState> onUpdate(TenantState state, Update c) {
@@ -192,14 +193,15 @@ public final class TenantEntity
     if (c.setModels() && !Objects.equals(c.models(), state.models())) {
       events.add(new ModelsChanged(c.models(), clock.instant()));
     }
-    return persistAndReply(state, events, c.replyTo());
+    return persistAndReply(state, events, c.replyTo(), c.audit(), "tenant.update", null);
   }
 
   private ReplyEffect<TenantEvent, TenantState> onDisable(TenantState state, Disable c) {
     if (!state.enabled()) {
       return Effect().reply(c.replyTo(), StatusReply.success(state));
     }
-    return persistAndReply(state, List.of(new TenantDisabled(clock.instant())), c.replyTo());
+    return persistAndReply(state, List.of(new TenantDisabled(clock.instant())), c.replyTo(), c.audit(),
+        "tenant.disable", null);
   }
 
   private ReplyEffect<TenantEvent, TenantState> onIssueKey(TenantState state, IssueKey c) {
@@ -210,7 +212,8 @@ public final class TenantEntity
       // Never overwrite a key record: that could bring a revoked key back.
       return Effect().reply(c.replyTo(), rejected(Rejection.ALREADY_EXISTS));
     }
-    return persistAndReply(state, List.of(new KeyIssued(c.keyId(), c.keyHash(), clock.instant())), c.replyTo());
+    return persistAndReply(state, List.of(new KeyIssued(c.keyId(), c.keyHash(), clock.instant())), c.replyTo(),
+        c.audit(), "key.issue", c.keyId());
   }
 
   private ReplyEffect<TenantEvent, TenantState> onRevokeKey(TenantState state, RevokeKey c) {
@@ -221,7 +224,24 @@ public final class TenantEntity
     if (!key.active()) {
       return Effect().reply(c.replyTo(), StatusReply.success(state));
     }
-    return persistAndReply(state, List.of(new KeyRevoked(c.keyId(), clock.instant())), c.replyTo());
+    return persistAndReply(state, List.of(new KeyRevoked(c.keyId(), clock.instant())), c.replyTo(), c.audit(),
+        "key.revoke", c.keyId());
+  }
+
+  /**
+   * Persists the events of an admin write together with its audit record (in one atomic write:
+   * the trail is never missing a change that happened); a write that changes nothing records
+   * nothing.
+   */
+  private ReplyEffect<TenantEvent, TenantState> persistAndReply(TenantState state, List<TenantEvent> events,
+      ActorRef<StatusReply<TenantState>> replyTo, TenantCommand.Audit audit, String action, String target) {
+    if (audit == null || events.isEmpty()) {
+      return persistAndReply(state, events, replyTo);
+    }
+    List<TenantEvent> all = new ArrayList<>(events);
+    all.add(new TenantEvent.AdminActionRecorded(action, target, audit.actor(), audit.address(), audit.requestId(),
+        clock.instant()));
+    return persistAndReply(state, all, replyTo);
   }
 
   /** Persists the events, tells every node about the new state, then replies with it. */

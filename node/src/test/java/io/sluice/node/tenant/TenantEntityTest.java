@@ -137,6 +137,21 @@ class TenantEntityTest {
   }
 
   @Test
+  void issueKey_withAudit_persistsTheAuditRecordInTheSameWriteAndStateIgnoresIt() {
+    create(null, null);
+    TenantCommand.Audit who = new TenantCommand.Audit("adm_1", "10.0.0.7", "req-1");
+    var result = run(r -> new TenantCommand.IssueKey("key_a", "ab".repeat(32), r, who));
+    assertEquals(List.of(new TenantEvent.KeyIssued("key_a", "ab".repeat(32), NOW),
+        new TenantEvent.AdminActionRecorded("key.issue", "key_a", "adm_1", "10.0.0.7", "req-1", NOW)),
+        result.events());
+    assertEquals(result.state(), result.reply().getValue());
+    assertEquals(2, result.state().revision(), "the audit record changes no state");
+
+    var noop = run(r -> new TenantCommand.Update(null, false, null, r, who));
+    assertTrue(noop.hasNoEvents(), "a write that changes nothing records nothing");
+  }
+
+  @Test
   void create_nullLimitsAndModels_unlimitedAndAllModels() {
     TenantState s = create(null, null);
     assertEquals(TenantLimits.UNLIMITED, s.limits());
