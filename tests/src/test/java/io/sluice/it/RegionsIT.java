@@ -151,6 +151,33 @@ class RegionsIT {
   }
 
   @Test
+  void rightsTransfer_r2SpentItsShareInABurst_admitsAgainOnceR1sRightsArrive() {
+    String key = tenantInBothRegions("burst", 60);
+    awaitRoomInMinute(25);
+    String minute = currentMinute();
+    // All at once: r2 spends its base share of 30 before any of r1's rights can have arrived.
+    List<HttpResponse<String>> burst = paced(40, Duration.ZERO, i -> r2, key);
+    long spent = System.nanoTime();
+    long inBurst = count(burst, 200);
+    int[] later = {0};
+    await("a request admitted in r2 with rights from r1").atMost(LAG_BOUND.multipliedBy(2))
+        .pollInterval(Duration.ofMillis(100)).until(() -> {
+          int status = Api.chat(r2, key, CHAT).statusCode();
+          assertTrue(status == 200 || status == 429, "status " + status);
+          if (status == 200) later[0]++;
+          return status == 200;
+        });
+    long latencyMs = (System.nanoTime() - spent) / 1_000_000;
+    List<HttpResponse<String>> rest = paced(40, Duration.ofMillis(50), i -> r1, key);
+    assertEquals(minute, currentMinute(), "the load straddled a window");
+    long total = inBurst + later[0] + count(rest, 200);
+    report("rights transfer: r2 admitted %d of a burst of 40, then admitted again %d ms after the burst; "
+        + "the window's total over both regions %d", inBurst, latencyMs, total);
+    assertTrue(inBurst >= 30, "r2 refused within its base share: " + inBurst);
+    assertTrue(total <= 60, "admitted " + total + " > 60");
+  }
+
+  @Test
   void partition_bothRegionsServeWithin60AndARevocationArrivesAfterTheHeal() {
     // Created before the cut, so both regions know the tenant and its keys.
     String tenant = Fixtures.tenant("cut");
