@@ -158,7 +158,7 @@ public final class CqlTool {
     }
     DriverConfigLoader loader = config.build();
     return CqlSession.builder().withConfigLoader(loader).addContactPoint(address)
-        .withLocalDatacenter("datacenter1").build();
+        .withLocalDatacenter(localDatacenter()).build();
   }
 
   private static InetSocketAddress address(String hostPort) {
@@ -169,5 +169,11 @@ public final class CqlTool {
   private static String firstLine(String cql) {
     int nl = cql.indexOf('\n');
     return nl < 0 ? cql : cql.substring(0, nl);
+  }
+
+  /** The data center the probed node is in: CASSANDRA_DC (ops/regions), else Cassandra's default. */
+  private static String localDatacenter() {
+    String dc = System.getenv("CASSANDRA_DC");
+    return dc == null || dc.isBlank() ? "datacenter1" : dc;
   }
 }
