@@ -13,13 +13,15 @@ import org.apache.pekko.util.ByteString;
 public final class FuzzChunks {
   private FuzzChunks() {}
 
-  /** {@code b} as one chunk, one byte per chunk, and cut at points drawn from the input's hash. */
+  /** Above this length a body is not also fed one byte per chunk (quadratic in the taps' buffering). */
+  private static final int BYTEWISE_MAX = 512;
+
+  /**
+   * {@code b} as one chunk, cut at points drawn from the input's hash, and (when short) one byte per
+   * chunk.
+   */
   public static List<List<ByteString>> splits(byte[] b) {
     List<ByteString> whole = List.of(ByteString.fromArray(b));
-    List<ByteString> bytes = new ArrayList<>(b.length);
-    for (byte x : b) {
-      bytes.add(ByteString.fromArray(new byte[] {x}));
-    }
     SplittableRandom r = new SplittableRandom(Arrays.hashCode(b));
     List<ByteString> random = new ArrayList<>();
     int i = 0;
@@ -28,6 +30,13 @@ public final class FuzzChunks {
       random.add(ByteString.fromArray(b, i, n));
       i += n;
     }
-    return List.of(whole, bytes, random);
+    if (b.length > BYTEWISE_MAX) {
+      return List.of(whole, random);
+    }
+    List<ByteString> bytes = new ArrayList<>(b.length);
+    for (byte x : b) {
+      bytes.add(ByteString.fromArray(new byte[] {x}));
+    }
+    return List.of(whole, random, bytes);
   }
 }
