@@ -20,6 +20,8 @@ import io.sluice.node.inference.CircuitReports;
 import io.sluice.node.inference.Gate;
 import io.sluice.node.inference.InferencePipeline;
 import io.sluice.node.surface.HttpFront;
+import io.sluice.node.telemetry.Observability;
+import io.sluice.node.telemetry.TelemetrySettings;
 import io.sluice.node.surface.openai.OpenAiSurface;
 import io.sluice.node.surface.anthropic.AnthropicSurface;
 import io.sluice.node.provider.anthropic.AnthropicAdapter;
@@ -33,6 +35,7 @@ import io.sluice.node.provider.ProviderAdapter;
 import io.sluice.node.provider.UpstreamClient;
 import io.sluice.node.provider.openai.OpenAiAdapter;
 import io.sluice.node.routing.Deployment;
+import java.util.List;
 import io.sluice.node.routing.ModelCatalog;
 import io.sluice.node.metrics.GatewayMetrics;
 import io.sluice.node.routing.Backoff;
@@ -131,11 +134,11 @@ public final class Main {
   public static java.util.concurrent.CompletionStage<ServerBinding> init(ActorSystem<?> system, NodeSettings settings) {
     Config config = system.settings().config();
     ModelCatalog catalog = ModelCatalog.from(config);
-    EntraTokens entra = EntraTokens.start(
-        catalog.models().values().stream().flatMap(m -> m.deployments().stream()).toList());
+    List<Deployment> allDeployments = catalog.models().values().stream().flatMap(m -> m.deployments().stream()).toList();
+    EntraTokens entra = EntraTokens.start(allDeployments);
     system.getWhenTerminated().thenRun(entra::close);
     Map<String, ProviderAdapter> adapters = Map.of("openai", new OpenAiAdapter(), "anthropic", new AnthropicAdapter(),
-        "azure", new AzureAdapter(entra));
+        "azure", new AzureAdapter(entra), "gemini", io.sluice.node.provider.gemini.GeminiAdapter.create(allDeployments));
     for (ModelCatalog.Model m : catalog.models().values()) {
       for (Deployment d : m.deployments()) {
         if (!adapters.containsKey(d.provider())) {
@@ -172,7 +175,8 @@ public final class Main {
         RoutingStrategy.WEIGHTED, new WeightedRandom(random),
         RoutingStrategy.LATENCY, new LeastLoaded(random, states::cost)));
     RetryPolicy retries = new RetryPolicy(routing, new Backoff(routing.backoff(), random));
-    GatewayMetrics metrics = new GatewayMetrics(states);
+    TelemetrySettings telemetry = TelemetrySettings.from(config);
+    GatewayMetrics metrics = new GatewayMetrics(states, telemetry.journalBuckets());
     Admission admission = new Admission(system, quota, settings.askTimeout(), InstantSource.system(), metrics);
     ActorRef<TenantChanged> subscriber = system.systemActorOf(
         Behaviors.receive(TenantChanged.class)
@@ -211,7 +215,18 @@ public final class Main {
         metrics,
         new InferencePipeline.Runtime(system.classicSystem().scheduler(), system.executionContext(), materializer,
             System::nanoTime));
-    HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer);
+    Observability observability = Observability.create(telemetry, metrics.registry(),
+        System::nanoTime, InstantSource.system());
+    metrics.expose(observability.metrics()::render);
+    // Last: the drained requests' spans and access-log lines are written before the system stops.
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "flush-telemetry", () -> {
+      observability.close();
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
+    if (observability.tracing()) {
+      LOG.info("Traces are exported over OTLP as the OTEL_* variables say");
+    }
+    HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer, observability);
     TokenEstimator estimator = new TokenEstimator(quota.tokenCacheEntries());
     // One counter per request: each caps its request's exact counting at max-exact-prompt-chars.
     Supplier<TokenCounter> tokens = () -> estimator.forRequest("o200k", settings.maxExactPromptChars());

@@ -9,5 +9,10 @@ public enum Protocol {
   /** OpenAI's chat completions and embeddings (and every OpenAI-compatible server). */
   OPENAI,
   /** Anthropic's Messages API. */
-  ANTHROPIC
+  ANTHROPIC,
+  /**
+   * Google's Gemini generateContent API (AI Studio and Vertex). Spoken by a provider only: no
+   * surface speaks it, so a Gemini deployment always translates.
+   */
+  GEMINI
 }

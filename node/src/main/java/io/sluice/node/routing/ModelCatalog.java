@@ -104,7 +104,8 @@ public record ModelCatalog(Map<String, Model> models) {
 
   private static Deployment deployment(String model, Config d, Config m) {
     String apiKey = d.hasPath("api-key") ? d.getString("api-key") : null;
-    String baseUrl = d.getString("base-url");
+    String baseUrl = !d.hasPath("base-url") && "gemini".equals(d.getString("provider"))
+        ? io.sluice.node.provider.gemini.GeminiAdapter.defaultBaseUrl(options(d, m)) : d.getString("base-url");
     while (baseUrl.endsWith("/")) {
       baseUrl = baseUrl.substring(0, baseUrl.length() - 1);
     }

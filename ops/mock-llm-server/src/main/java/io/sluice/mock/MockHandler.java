@@ -38,6 +38,9 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class MockHandler extends ChannelInboundHandlerAdapter {
   private static final String REQUEST_ID = "request-id";
+  private static final java.util.regex.Pattern GEMINI_PATH = java.util.regex.Pattern.compile(
+      "/v1(?:beta1?)?/(?:models|projects/[^/]+/locations/[^/]+/publishers/google/models|publishers/google/models)"
+          + "/[^/:]+:(?:generateContent|streamGenerateContent)");
   private static final int RATE_LIMIT_REQUESTS = 4000;
   private static final int RATE_LIMIT_TOKENS = 400_000;
   /** Counts of what a Messages request held, so tests can check what a gateway translated; see AnthropicRequest#summary. */
@@ -53,7 +56,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
   }
 
   private enum Route {
-    CHAT, EMBEDDINGS, MESSAGES, COUNT_TOKENS, MODELS, STATS, RESET, CONFIG, LAST_REQUEST, NOT_FOUND, BAD_METHOD, BAD_HTTP;
+    CHAT, EMBEDDINGS, MESSAGES, COUNT_TOKENS, GEMINI, MODELS, STATS, RESET, CONFIG, LAST_REQUEST, NOT_FOUND, BAD_METHOD, BAD_HTTP;
 
     static Route of(HttpMethod m, String path) {
       return switch (path) {
@@ -66,8 +69,17 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
         case "/mock/reset" -> m == HttpMethod.POST ? RESET : BAD_METHOD;
         case "/mock/config" -> m == HttpMethod.POST ? CONFIG : BAD_METHOD;
         case "/mock/last-request" -> m == HttpMethod.GET ? LAST_REQUEST : BAD_METHOD;
-        default -> NOT_FOUND;
+        default -> geminiPath(path) ? (m == HttpMethod.POST ? GEMINI : BAD_METHOD) : NOT_FOUND;
       };
+    }
+
+    /**
+     * A Gemini generateContent path, under any of the API's versions (v1, v1beta, v1beta1): AI
+     * Studio's {@code /v1beta/models/M:…}, Vertex's {@code /v1/projects/P/locations/L/publishers/
+     * google/models/M:…} or express mode's {@code /v1/publishers/google/models/M:…}.
+     */
+    static boolean geminiPath(String path) {
+      return GEMINI_PATH.matcher(path).matches();
     }
   }
 
@@ -83,6 +95,8 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     final boolean inference;
     /** A Messages-mode path: answered in Anthropic's envelope, with its headers read below. */
     final boolean anthropic;
+    /** A Gemini-mode path: answered in Google's envelope; {@code apiKey} is its x-goog-api-key. */
+    final boolean gemini;
     final String query;
     final String apiKey;
     final String anthropicVersion;
@@ -106,6 +120,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     AnthropicRequest.Tool tool;
     String toolId;
     String finishReason = "stop";
+    GeminiReply geminiReply;
     String summary;
     int errorAfter;
     String errorType;
@@ -124,7 +139,12 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       body = ByteBufUtil.getBytes(req.content());
       route = decoded ? Route.of(method, path) : Route.BAD_HTTP;
       anthropic = path.startsWith("/v1/messages");
-      if (anthropic) {
+      gemini = route == Route.GEMINI;
+      if (gemini) {
+        query = q < 0 ? null : uri.substring(q + 1);
+        apiKey = req.headers().get("x-goog-api-key");
+        anthropicVersion = anthropicBeta = null;
+      } else if (anthropic) {
         query = q < 0 ? null : uri.substring(q + 1);
         apiKey = req.headers().get("x-api-key");
         anthropicVersion = req.headers().get("anthropic-version");
@@ -133,7 +153,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
         query = apiKey = anthropicVersion = anthropicBeta = null;
       }
       inference = route == Route.CHAT || route == Route.EMBEDDINGS || route == Route.MESSAGES
-          || route == Route.COUNT_TOKENS;
+          || route == Route.COUNT_TOKENS || route == Route.GEMINI;
       if (inference) {
         state.stats.arrived();
       }
@@ -201,6 +221,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     switch (ex.route) {
       case CHAT, EMBEDDINGS -> inference(ex);
       case MESSAGES, COUNT_TOKENS -> messages(ex);
+      case GEMINI -> gemini(ex);
       case MODELS -> {
         if (authorized(ex)) {
           json(ex, OK, Payloads.MODELS);
@@ -443,6 +464,116 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * A Gemini generateContent or streamGenerateContent path: the Gemini API's wire format, with the
+   * same knobs, delays and failure injection as the other modes, and errors in Google's envelope.
+   * A stream is SSE with {@code alt=sse} and a JSON array of the same responses without it.
+   */
+  private void gemini(Exchange ex) {
+    ServerState.Recorded recorded = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body,
+        null, new ServerState.Recorded.Gemini(ex.query, ex.apiKey, null));
+    state.last = recorded;
+    String key = state.settings.apiKey();
+    if (key != null && !key.equals(ex.apiKey) && !state.requiredAuthorization.equals(ex.authorization)) {
+      if (ex.apiKey == null && ex.authorization == null) {
+        geminiError(ex, 403, "Method doesn't allow unregistered callers (callers without established identity). "
+            + "Please use API Key or other form of API consumer identity to call this API.", null);
+      } else {
+        geminiError(ex, 400, "API key not valid. Please pass a valid API key.", "API_KEY_INVALID");
+      }
+      return;
+    }
+    GeminiRequest r;
+    try {
+      r = GeminiRequest.parse(state.json, ex.body, state.defaults);
+    } catch (MockRequest.Invalid e) {
+      geminiError(ex, 400, e.getMessage(), null);
+      return;
+    } catch (IOException e) {
+      geminiError(ex, 400, "Invalid JSON payload received.", null);
+      return;
+    }
+    String summary = r.summary();
+    state.last = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body, null,
+        new ServerState.Recorded.Gemini(ex.query, ex.apiKey, summary));
+    MockRequest k = r.knobs;
+    MockSettings s = state.settings;
+    boolean stream = ex.path.endsWith(":streamGenerateContent");
+    long baseLatency = state.latencyMs >= 0 ? state.latencyMs : s.latencyMs();
+    long delay = stream ? pick(k.ttftMs, s.ttftMs()) : pick(k.latencyMs, baseLatency);
+    int status = status(k);
+    if (status != 200) {
+      later(ex, delay, () -> geminiError(ex, status, "Mock upstream failure (status " + status + ").", null));
+      return;
+    }
+    int slash = ex.path.lastIndexOf("/models/");
+    String model = ex.path.substring(slash + "/models/".length(), ex.path.lastIndexOf(':'));
+    GeminiReply reply;
+    try {
+      reply = new GeminiReply("mock-" + state.nextId(), model, r, k.tokens >= 0 ? k.tokens : s.tokens());
+    } catch (MockRequest.Invalid e) {
+      geminiError(ex, 400, e.getMessage(), null);
+      return;
+    }
+    boolean sse = ex.query != null && java.util.Arrays.asList(ex.query.split("&")).contains("alt=sse");
+    if (!stream || !sse) {
+      String body = stream ? reply.array() : reply.whole();
+      later(ex, delay, () -> {
+        DefaultFullHttpResponse res = response(ex, OK, body);
+        res.headers().set(REQUEST_SUMMARY, summary);
+        finish(ex, res);
+      });
+      return;
+    }
+    ex.stream = true;
+    ex.geminiReply = reply;
+    ex.summary = summary;
+    ex.failAfter = k.failAfterTokens;
+    ex.errorAfter = k.errorAfterTokens;
+    ex.interTokenMs = pick(k.interTokenMs, s.interTokenMs());
+    later(ex, delay, () -> geminiStep(ex));
+  }
+
+  /** Writes the next events of a Gemini SSE stream; reschedules itself while an inter-token delay applies. */
+  private void geminiStep(Exchange ex) {
+    GeminiReply reply = ex.geminiReply;
+    if (!ex.headersSent) {
+      ex.headersSent = true;
+      HttpResponse res = new DefaultHttpResponse(HTTP_1_1, OK);
+      res.headers()
+          .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
+          .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
+          .set(REQUEST_SUMMARY, ex.summary);
+      connectionHeader(ex, res);
+      ctx.write(res);
+    }
+    while (current == ex) { // a failed write may have closed the connection under us
+      if (ex.sent == reply.events()) {
+        finish(ex, LastHttpContent.EMPTY_LAST_CONTENT);
+        return;
+      }
+      if (ex.sent == ex.failAfter) {
+        dieMidStream(ex);
+        return;
+      }
+      if (ex.sent == ex.errorAfter) {
+        String event = GeminiReply.errorEvent(503, "Mock upstream failure mid-stream.");
+        finish(ex, new DefaultLastHttpContent(ByteBufUtil.writeUtf8(ctx.alloc(), event)));
+        return;
+      }
+      ctx.writeAndFlush(content(reply.event(ex.sent)));
+      ex.sent++;
+      if (ex.interTokenMs > 0 && ex.sent < reply.events()) {
+        later(ex, ex.interTokenMs, () -> geminiStep(ex));
+        return;
+      }
+    }
+  }
+
+  private void geminiError(Exchange ex, int code, String message, String reason) {
+    finish(ex, response(ex, HttpResponseStatus.valueOf(code), GeminiReply.error(code, message, reason)));
+  }
+
   /** x-api-key or Authorization: Bearer must carry the configured key, when one is configured. */
   private boolean anthropicAuthorized(Exchange ex) {
     String key = state.settings.apiKey();
@@ -504,9 +635,11 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
         .set("anthropic-ratelimit-tokens-reset", reset);
   }
 
-  /** An error in the envelope of the path's API: Anthropic's under /v1/messages, else OpenAI's. */
+  /** An error in the envelope of the path's API: Anthropic's under /v1/messages, Google's on a Gemini path, else OpenAI's. */
   private void anyError(Exchange ex, int code, String message, String param, String errorCode) {
-    if (ex.anthropic) {
+    if (ex.gemini) {
+      geminiError(ex, code, message, null);
+    } else if (ex.anthropic) {
       anthropicError(ex, code, message);
     } else {
       error(ex, code, message, param, errorCode);

@@ -48,6 +48,8 @@ final class MockRequest {
   long usageOutput = -1;
   long usageCacheCreation = -1;
   long usageCacheRead = -1;
+  /** Gemini mode: the thoughtsTokenCount reported, -1 = none. */
+  long usageThoughts = -1;
   /** Messages mode: answer with a tool_use block even when tool_choice leaves the choice to the model. */
   boolean toolUse;
   /** Messages mode: after this many content deltas a stream sends {@code event: error} and ends. */
@@ -89,6 +91,7 @@ final class MockRequest {
     usageOutput = defaults.usageOutput;
     usageCacheCreation = defaults.usageCacheCreation;
     usageCacheRead = defaults.usageCacheRead;
+    usageThoughts = defaults.usageThoughts;
     toolUse = defaults.toolUse;
     errorAfterTokens = defaults.errorAfterTokens;
     errorType = defaults.errorType;
@@ -424,6 +427,7 @@ final class MockRequest {
         case "output_tokens" -> usageOutput = number(p, t, "usage." + f, Integer.MAX_VALUE);
         case "cache_creation_input_tokens" -> usageCacheCreation = number(p, t, "usage." + f, Integer.MAX_VALUE);
         case "cache_read_input_tokens" -> usageCacheRead = number(p, t, "usage." + f, Integer.MAX_VALUE);
+        case "thoughts_tokens" -> usageThoughts = number(p, t, "usage." + f, Integer.MAX_VALUE);
         default -> p.skipChildren();
       }
     }

@@ -82,16 +82,23 @@ final class ServerState {
    * request also carries {@code anthropic}: its query string (null when none), x-api-key,
    * anthropic-version and anthropic-beta headers, and its {@code x-mock-request-summary}.
    */
-  record Recorded(String method, String path, String authorization, byte[] body, Anthropic anthropic) {
+  record Recorded(String method, String path, String authorization, byte[] body, Anthropic anthropic, Gemini gemini) {
     Recorded(String method, String path, String authorization, byte[] body) {
-      this(method, path, authorization, body, null);
+      this(method, path, authorization, body, null, null);
+    }
+
+    Recorded(String method, String path, String authorization, byte[] body, Anthropic anthropic) {
+      this(method, path, authorization, body, anthropic, null);
     }
 
     record Anthropic(String query, String apiKey, String version, String beta, String summary) {}
 
+    /** A Gemini-mode request: its query string, its x-goog-api-key header, and its request summary. */
+    record Gemini(String query, String apiKey, String summary) {}
+
     Recorded withSummary(String summary) {
       return new Recorded(method, path, authorization, body,
-          new Anthropic(anthropic.query, anthropic.apiKey, anthropic.version, anthropic.beta, summary));
+          new Anthropic(anthropic.query, anthropic.apiKey, anthropic.version, anthropic.beta, summary), null);
     }
 
     String toJson() {
@@ -107,6 +114,12 @@ final class ServerState {
         Json.str(sb, anthropic.version).append(",\"anthropic_beta\":");
         Json.str(sb, anthropic.beta).append(",\"summary\":");
         Json.str(sb, anthropic.summary);
+      }
+      if (gemini != null) {
+        sb.append(",\"query\":");
+        Json.str(sb, gemini.query).append(",\"x_goog_api_key\":");
+        Json.str(sb, gemini.apiKey).append(",\"summary\":");
+        Json.str(sb, gemini.summary);
       }
       return sb.append('}').toString();
     }
