@@ -29,7 +29,11 @@ class AnthropicCodecFuzzTest {
   void decoders_anyBytes_refuseOrRoundTrip(byte[] body) {
     try {
       ChatRequest r = AnthropicCodec.decodeRequest(body);
-      ChatRequest expected = r.maxTokens() < 0 ? r.withMaxTokens(DEFAULT_MAX_TOKENS) : r;
+      ChatRequest limited = r.maxTokens() < 0 ? r.withMaxTokens(DEFAULT_MAX_TOKENS) : r;
+      // tool_choice is sent only with tools (Anthropic refuses it alone).
+      ChatRequest expected = !r.tools().isEmpty() ? limited : new ChatRequest(limited.model(), limited.system(),
+          limited.messages(), limited.tools(), null, limited.maxTokens(), limited.temperature(), limited.topP(),
+          limited.stop(), limited.stream(), limited.includeUsage());
       try {
         assertEquals(expected, AnthropicCodec.decodeRequest(AnthropicCodec.encodeRequest(r, DEFAULT_MAX_TOKENS)),
             "request round trip");

@@ -49,7 +49,7 @@ class OpenAiChatCodecFuzzTest {
     }
     List<ChatEvent> first = null;
     for (List<ByteString> chunks : FuzzChunks.splits(body)) {
-      List<ChatEvent> events = decodeStream(OpenAiChatCodec.streamDecoder(), chunks);
+      List<ChatEvent> events = generatedIds(decodeStream(OpenAiChatCodec.streamDecoder(), chunks), body);
       if (first == null) {
         first = events;
       } else {
@@ -64,6 +64,20 @@ class OpenAiChatCodecFuzzTest {
     } catch (InvalidChat e) {
       throw new AssertionError("an encoded request does not decode: " + e.getMessage(), e);
     }
+  }
+
+  /** The events with every tool-call id the upstream did not send (a fresh one) as "generated". */
+  private static List<ChatEvent> generatedIds(List<ChatEvent> events, byte[] body) {
+    String text = new String(body, java.nio.charset.StandardCharsets.UTF_8);
+    List<ChatEvent> out = new ArrayList<>(events.size());
+    for (ChatEvent e : events) {
+      if (e instanceof ChatEvent.ToolCallStarted s && s.id() != null && !text.contains(s.id())) {
+        out.add(new ChatEvent.ToolCallStarted(s.index(), "generated", s.name()));
+      } else {
+        out.add(e);
+      }
+    }
+    return out;
   }
 
   static List<ChatEvent> decodeStream(StreamDecoder d, List<ByteString> chunks) {
