@@ -36,11 +36,14 @@ class OpenAiChatCodecFuzzTest {
     try {
       ChatResponse r = OpenAiChatCodec.decodeResponse(body);
       byte[] encoded = OpenAiChatCodec.encodeResponse(r);
-      // OpenAI's SDKs require a finish_reason: a response that names none is written as "stop".
-      ChatResponse expected = r.finishReason() != null ? r
-          : new ChatResponse(r.id(), r.model(), r.content(), FinishReason.STOP, r.usage());
       try {
-        assertEquals(expected, OpenAiChatCodec.decodeResponse(encoded), "response round trip");
+        ChatResponse again = OpenAiChatCodec.decodeResponse(encoded);
+        // OpenAI's SDKs require an id, a model and a finish_reason: a response without an id gets a
+        // fresh one, without a model "", and without a reason "stop".
+        ChatResponse expected = new ChatResponse(r.id() == null || r.id().isEmpty() ? again.id() : r.id(),
+            r.model() == null ? "" : r.model(), r.content(),
+            r.finishReason() == null ? FinishReason.STOP : r.finishReason(), r.usage());
+        assertEquals(expected, again, "response round trip");
       } catch (InvalidChat e) {
         throw new AssertionError("an encoded response does not decode: " + e.getMessage(), e);
       }
