@@ -27,11 +27,13 @@ final class GeminiErrors {
   static final int MAX_MESSAGE = 500;
   /**
    * Secrets: Google API keys ({@code AIza} and 35 characters), OAuth access tokens
-   * ({@code ya29.}), bearer tokens, {@code sk-}/{@code key-} style keys, and values given for a
-   * key or token field (as in a URL's {@code ?key=}).
+   * ({@code ya29.}), bearer tokens, Anthropic keys ({@code sk-ant-...}, wherever they start: a
+   * letter right before one, as in {@code "Ask-ant-..."}, must not hide it), other
+   * {@code sk-}/{@code key-} style keys (at a word's start), and values given for a key or token
+   * field (as in a URL's {@code ?key=}).
    */
   private static final Pattern SECRET = Pattern.compile(
-      "AIza[0-9A-Za-z_-]{20,}|ya29\\.[0-9A-Za-z._~+/=-]+|((?<![A-Za-z0-9])(?:sk|key|pk|rk)[-_]|(?i:bearer\\s+"
+      "AIza[0-9A-Za-z_-]{20,}|ya29\\.[0-9A-Za-z._~+/=-]+|(sk-ant-|(?<![A-Za-z0-9])(?:sk|key|pk|rk)[-_]|(?i:bearer\\s+"
           + "|(?:api[-_]?key|x-goog-api-key|key|token|secret|access_token)[\"']?\\s*[:=]\\s*[\"']?))"
           + "[A-Za-z0-9._~+/*=-]{6,}");
 

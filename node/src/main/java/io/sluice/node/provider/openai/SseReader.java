@@ -78,7 +78,8 @@ final class SseReader {
     if (colon != DATA.length || !Arrays.equals(line, 0, colon, DATA, 0, DATA.length)) {
       return; // a comment (colon == 0), or a field other than data
     }
-    int value = colon + 1;
+    // "data" alone, without a colon, is the field with an empty value.
+    int value = Math.min(colon + 1, n);
     if (value < n && line[value] == ' ') {
       value++;
     }

@@ -18,6 +18,8 @@ public final class SseUsage implements StreamTap {
 
   private final boolean strip;
   private ByteString pending = ByteString.emptyByteString();
+  /** No event end starts in {@code pending} before this offset: the search resumes here. */
+  private int searched;
   private Usage usage;
   private long contentChunks;
 
@@ -28,18 +30,24 @@ public final class SseUsage implements StreamTap {
 
   /** The bytes to pass on for {@code chunk}: every complete event in it, less a stripped one. */
   public ByteString onChunk(ByteString chunk) {
-    ByteString buf = pending.isEmpty() ? chunk : pending.concat(chunk);
+    // One contiguous buffer, searched only past what earlier chunks searched: an event that
+    // arrives in many small chunks costs time linear in its length, not quadratic.
+    ByteString buf = pending.isEmpty() ? chunk : pending.concat(chunk).compact();
     int start = 0;
     ByteString out = ByteString.emptyByteString();
     int end;
-    while ((end = eventEnd(buf, start)) > 0) {
+    int from = searched;
+    while ((end = eventEnd(buf, from)) > 0) {
       ByteString event = buf.slice(start, end);
       if (!inspect(event)) {
         out = out.isEmpty() ? event : out.concat(event);
       }
       start = end;
+      from = end;
     }
     pending = start == 0 ? buf : buf.drop(start);
+    // An end needs up to three bytes ("\n\r\n"), so the last two may still begin one.
+    searched = Math.max(0, pending.length() - 2);
     if (start == 0) {
       return ByteString.emptyByteString();
     }
@@ -50,6 +58,7 @@ public final class SseUsage implements StreamTap {
   public ByteString flush() {
     ByteString rest = pending;
     pending = ByteString.emptyByteString();
+    searched = 0;
     if (!rest.isEmpty()) {
       inspect(rest);
     }

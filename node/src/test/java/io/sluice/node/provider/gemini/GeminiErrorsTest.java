@@ -56,6 +56,15 @@ class GeminiErrorsTest {
     assertEquals("<html>Bad Gateway</html>", e.message());
   }
 
+  /** Found by UpstreamErrorFuzzTest: a key right after a letter was passed on whole. */
+  @Test
+  void parse_anthropicKeyAfterALetter_redacted() {
+    var e = GeminiErrors.parse(400, org.apache.pekko.util.ByteString.fromString(
+        "{\"error\":{\"code\":400,\"message\":\"key \\u0041sk-ant-api03-SECRETSECRET\",\"status\":\"x\"}}"));
+    assertFalse(e.message().contains("SECRETSECRET"), e.message());
+    assertFalse(GeminiErrors.redact("Ask-ant-api03-SECRETSECRET").contains("SECRETSECRET"));
+  }
+
   @Test
   void parse_keysAndTokensInMessage_redacted() {
     String key = "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW";

@@ -136,6 +136,14 @@ class OpenAiChatStreamTest {
     assertEquals(TEXT_EVENTS, decodeWhole(TEXT_STREAM.replace("\n", eol)));
   }
 
+  /** Found by OpenAiChatCodecFuzzTest: a bare "data" line (no colon) threw out of the decoder. */
+  @Test
+  void streamDecoder_dataLineWithoutColon_emptyValueJoined() {
+    List<ChatEvent> events = decodeWhole("data\ndata: {\"id\":\"i\",\"model\":\"m\",\"choices\":[{\"index\":0,"
+        + "\"delta\":{\"content\":\"x\"},\"finish_reason\":null}]}\n\ndata\n\n");
+    assertEquals(List.of(new ChatEvent.Started("i", "m"), new ChatEvent.TextDelta("x")), events);
+  }
+
   @Test
   void streamDecoder_contentAndFinishInOneChunk_bothInOrder() {
     List<ChatEvent> events = decodeWhole("data: {\"id\":\"i\",\"model\":\"m\",\"choices\":[{\"index\":0,"

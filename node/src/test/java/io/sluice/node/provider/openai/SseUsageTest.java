@@ -303,4 +303,24 @@ class SseUsageTest {
     assertEquals(ByteString.emptyByteString(), sse.onChunk(ByteString.fromString(C1 + "\r\n\r")));
     assertEquals(C1 + "\r\n\r", sse.flush().utf8String());
   }
+
+  /**
+   * One 64 KiB event in 1,024 chunks of 64 bytes: the tap searches each byte for the event's end
+   * once, so this takes milliseconds; searching the whole pending rope on every chunk took minutes.
+   */
+  @Test
+  void onChunk_largeEventInSmallChunks_linearTime() {
+    String text = "x".repeat(64 * 1024 - 200);
+    byte[] event = ("data: " + HEAD + "\"choices\":" + delta("{\"content\":\"" + text + "\"}", "null")
+        + ",\"usage\":null}\n\n").getBytes(StandardCharsets.UTF_8);
+    SseUsage tap = new SseUsage(false);
+    org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () -> {
+      ByteString out = ByteString.emptyByteString();
+      for (int i = 0; i < event.length; i += 64) {
+        out = out.concat(tap.onChunk(ByteString.fromArray(event, i, Math.min(64, event.length - i))));
+      }
+      assertEquals(ByteString.fromArray(event), out);
+      assertEquals(1, tap.contentChunks());
+    });
+  }
 }
