@@ -21,6 +21,7 @@ import io.sluice.node.inference.InferencePipeline;
 import io.sluice.node.surface.HttpFront;
 import io.sluice.node.surface.openai.OpenAiSurface;
 import io.sluice.node.surface.anthropic.AnthropicSurface;
+import io.sluice.node.surface.responses.ResponsesSurface;
 import io.sluice.node.provider.anthropic.AnthropicAdapter;
 import io.sluice.node.provider.azure.AzureAdapter;
 import io.sluice.node.provider.azure.EntraTokens;
@@ -213,12 +214,14 @@ public final class Main {
     RequestScan.TokenCounter tokens = new TokenEstimator(quota.tokenCacheEntries()).counter("o200k");
     OpenAiSurface openai = new OpenAiSurface(front, pipeline, tokens);
     AnthropicSurface anthropic = new AnthropicSurface(front, pipeline, tokens);
+    ResponsesSurface responses = new ResponsesSurface(front, tokens);
     TenantIndexSettings listing = TenantIndexSettings.from(config);
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
         new ClusterInfo(system, settings.askTimeout()), materializer, TenantIndex.fromJournal(system, listing), listing);
     ConsoleRoutes console = new ConsoleRoutes(ConsoleSettings.from(config));
     return HttpServer.bind(system, settings, settings.drainTimeout(), request -> {
           CompletionStage<HttpResponse> answer = openai.direct(request);
+          answer = answer != null ? answer : responses.direct(request);
           return answer != null ? answer : anthropic.direct(request);
         },
             new HealthRoutes(readiness, metrics).route(), openai.route(), admin.route(), console.route())

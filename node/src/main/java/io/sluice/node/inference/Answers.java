@@ -51,7 +51,7 @@ final class Answers {
 
   CompletionStage<Outcome> read(Exchange ex, Attempt a, ProviderAdapter adapter, AttemptHandle handle,
       HttpResponse response, long headAt) {
-    boolean passthrough = adapter.protocol() == ex.call.body().protocol();
+    boolean passthrough = adapter.passesThrough(a.deployment(), ex.call.body().protocol());
     HttpEntity entity = response.entity();
     boolean json = entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON);
     if (ex.call.stream() && !json) {
@@ -98,7 +98,7 @@ final class Answers {
       ending.cancelFallback();
     }
     if (passthrough) {
-      StreamTap tap = adapter.tap(ex.call.body().includeUsage());
+      StreamTap tap = adapter.tap(ex.call.body().protocol(), ex.call.body().includeUsage());
       ending.usage = tap::usage;
       ending.contentEvents = tap::contentChunks;
       Source<ByteString, NotUsed> out = bytes

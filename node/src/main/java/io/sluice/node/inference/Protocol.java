@@ -9,5 +9,10 @@ public enum Protocol {
   /** OpenAI's chat completions and embeddings (and every OpenAI-compatible server). */
   OPENAI,
   /** Anthropic's Messages API. */
-  ANTHROPIC
+  ANTHROPIC,
+  /**
+   * OpenAI's Responses API ({@code /v1/responses}). Only OpenAI's own API (and Azure's v1 API)
+   * serves it, so it passes through only to those; for any other provider it is translated.
+   */
+  OPENAI_RESPONSES
 }

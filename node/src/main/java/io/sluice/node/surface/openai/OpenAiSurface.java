@@ -157,7 +157,7 @@ public final class OpenAiSurface implements Dialect {
   }
 
   /** A refusal in OpenAI's envelope: the finer type when there is one, else the kind's. */
-  static OpenAiError envelope(Refusal r) {
+  public static OpenAiError envelope(Refusal r) {
     String type = r.detailType() != null ? r.detailType() : switch (r.kind()) {
       case RATE_LIMITED -> "requests";
       case BUDGET_EXHAUSTED -> "insufficient_quota";
