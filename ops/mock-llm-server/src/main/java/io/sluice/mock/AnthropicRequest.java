@@ -236,7 +236,7 @@ final class AnthropicRequest {
    * piece first (as the real API sends), then one per top-level property of the schema, each valued by
    * its type: the first {@code enum} value, else "mock", 1, true, [], {} or null.
    */
-  private static List<String> inputPieces(JsonParser p) throws IOException {
+  static List<String> inputPieces(JsonParser p) throws IOException {
     List<String> pieces = new ArrayList<>(4);
     pieces.add("");
     while (p.nextToken() == FIELD_NAME) {

@@ -22,12 +22,15 @@ public final class Main {
         --error-status    HTTP status of those errors (default 500)
         --api-key         require 'Authorization: Bearer K' on /v1/* (/v1/messages: or 'x-api-key: K') (default: none)
         --threads         Netty event-loop threads (default 1)
-      OpenAI: /v1/chat/completions, /v1/embeddings, /v1/models. Anthropic: /v1/messages (needs an
+      OpenAI: /v1/chat/completions, /v1/embeddings, /v1/completions (legacy), /v1/models, /v1/responses
+      (Responses API: items, function tools, max_output_tokens, response.* events). Azure OpenAI:
+      /openai/deployments/{d}/chat/completions|embeddings|completions?api-version=V (api-version
+      required) and /openai/v1/..., authenticated by an 'api-key' header. Anthropic: /v1/messages (needs an
       anthropic-version header; tool use, max_tokens, event: lines), /v1/messages/count_tokens.
       A request body may override per request: "mock": {"latency_ms", "ttft_ms", "inter_token_ms",
       "tokens", "status", "retry_after", "fail_after_tokens", "usage": {"input_tokens", "output_tokens",
-      "cache_creation_input_tokens", "cache_read_input_tokens"}} and, on /v1/messages, "tool_use",
-      "error_after_tokens", "error_type". Introspection: GET /mock/stats, POST /mock/reset,
+      "cache_creation_input_tokens", "cache_read_input_tokens"}} and, on /v1/messages and /v1/responses,
+      "tool_use", "error_after_tokens", "error_type". Introspection: GET /mock/stats, POST /mock/reset,
       GET /mock/last-request; POST /mock/config {"error_rate", "latency_ms", "script": [status, ...],
       "mock": {knobs for every request}}.""";
 

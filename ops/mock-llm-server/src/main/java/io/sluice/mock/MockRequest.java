@@ -124,7 +124,7 @@ final class MockRequest {
           case "stream" -> r.stream = t == VALUE_TRUE;
           case "stream_options" -> r.scanStreamOptions(p, t);
           case "messages" -> r.scanMessages(p, t);
-          case "input" -> r.scanInput(p, t);
+          case "input", "prompt" -> r.scanInput(p, t); // prompt: the legacy completions API's input
           case "mock" -> r.scanMock(p, t);
           default -> p.skipChildren();
         }

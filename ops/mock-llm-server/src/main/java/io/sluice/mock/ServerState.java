@@ -80,11 +80,17 @@ final class ServerState {
   /**
    * The last inference request as received, served at {@code GET /mock/last-request}. A Messages-mode
    * request also carries {@code anthropic}: its query string (null when none), x-api-key,
-   * anthropic-version and anthropic-beta headers, and its {@code x-mock-request-summary}.
+   * anthropic-version and anthropic-beta headers, and its {@code x-mock-request-summary}; any other
+   * carries its query string and {@code api-key} header (Azure's), null when absent.
    */
-  record Recorded(String method, String path, String authorization, byte[] body, Anthropic anthropic) {
+  record Recorded(String method, String path, String authorization, byte[] body, Anthropic anthropic,
+      String query, String apiKey) {
     Recorded(String method, String path, String authorization, byte[] body) {
-      this(method, path, authorization, body, null);
+      this(method, path, authorization, body, null, null, null);
+    }
+
+    Recorded(String method, String path, String authorization, byte[] body, Anthropic anthropic) {
+      this(method, path, authorization, body, anthropic, null, null);
     }
 
     record Anthropic(String query, String apiKey, String version, String beta, String summary) {}
@@ -107,6 +113,11 @@ final class ServerState {
         Json.str(sb, anthropic.version).append(",\"anthropic_beta\":");
         Json.str(sb, anthropic.beta).append(",\"summary\":");
         Json.str(sb, anthropic.summary);
+      } else {
+        // OpenAI and Azure modes: the query string (Azure's api-version) and Azure's api-key header.
+        sb.append(",\"query\":");
+        Json.str(sb, query).append(",\"api_key\":");
+        Json.str(sb, apiKey);
       }
       return sb.append('}').toString();
     }
