@@ -269,9 +269,9 @@ final class ResponsesRequest {
     }
     JsonNode input = root.path("input");
     if (input.isTextual()) {
-      return n + 3 + tokens.count(input.asText());
+      n += 3 + tokens.count(input.asText());
     }
-    for (JsonNode item : input) {
+    for (JsonNode item : input.isArray() ? input : List.<JsonNode>of()) {
       n += 3 + countTexts(item, tokens);
     }
     for (JsonNode tool : root.path("tools")) {

@@ -11,6 +11,7 @@ import io.sluice.node.inference.Refusal;
 import io.sluice.node.inference.chat.ChatResponse;
 import io.sluice.node.inference.chat.InvalidChat;
 import io.sluice.node.inference.chat.StreamEncoder;
+import io.sluice.node.inference.chat.Usage;
 import io.sluice.node.surface.Dialect;
 import io.sluice.node.surface.HttpFront;
 import io.sluice.node.surface.openai.OpenAiSurface;
@@ -107,7 +108,7 @@ public final class ResponsesSurface implements Dialect {
     String model = response.model() != null && !response.model().isEmpty() ? response.model() : body.model();
     return ResponseObject.json(new ResponseObject.Snapshot(id, model, nowSeconds(), status[0],
         ResponseObject.items(response, id), status[1], null,
-        response.usage() != null ? response.usage() : io.sluice.node.inference.chat.Usage.of(0, 0)), b.tree());
+        response.usage() != null ? response.usage() : Usage.of(0, 0)), b.tree());
   }
 
   @Override

@@ -133,6 +133,9 @@ class ResponsesSurfaceTest {
     ClientBody b = scan("{\"model\":\"m\",\"instructions\":\"abcd\",\"input\":[{\"role\":\"user\",\"content\":\"ef\"}]}");
     // counter = text length: 3 priming + 4 + 3 (instructions) + 3 + 2 (one item)
     assertEquals(15, b.promptTokens());
+    String tool = "{\"type\":\"function\",\"name\":\"f\"}";
+    // a string input counts its tools too: 3 + 3 + 2 + the tool's JSON
+    assertEquals(8 + tool.length(), scan("{\"model\":\"m\",\"input\":\"ef\",\"tools\":[" + tool + "]}").promptTokens());
   }
 
   @Test
