@@ -230,6 +230,39 @@ class ResponsesIT {
     }
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"gpt-4o-mini", "claude-mock"})
+  void createStreaming_upstreamDiesMidStream_endsWithTheApisErrorEventAndIsCharged(String model) {
+    mock.configure("{\"mock\":{\"tokens\":5,\"fail_after_tokens\":2}}");
+    try (Tenant t = tenant("resp-cut")) {
+      List<ResponseStreamEvent> events = new ArrayList<>();
+      try (StreamResponse<ResponseStreamEvent> s = t.client().responses().createStreaming(params(model).build())) {
+        s.stream().forEach(e -> {
+          e.validate();
+          events.add(e);
+        });
+      }
+      assertEquals(2, events.stream().filter(ResponseStreamEvent::isOutputTextDelta).count());
+      ResponseStreamEvent last = events.get(events.size() - 1);
+      if (model.equals("gpt-4o-mini")) {
+        // passed through: the gateway ends the stream with the API's error event
+        assertTrue(last.isError(), last.toString());
+        assertEquals("stream_interrupted", last.asError().code().orElseThrow());
+      } else {
+        // translated: the response fails, with the text generated so far
+        assertTrue(last.isFailed(), last.toString());
+        assertEquals(ResponseStatus.FAILED, last.asFailed().response().status().orElseThrow());
+      }
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        JsonNode day = Api.json(Api.admin(node, "GET", "/admin/v1/tenants/" + t.id() + "/usage", null).body())
+            .at("/windows/day");
+        assertEquals(1, day.at("/requests/used").asLong(), day.toString());
+        assertTrue(day.at("/prompt_tokens/used").asLong() > 0, day.toString());
+        assertTrue(day.at("/completion_tokens/used").asLong() >= 1, day.toString());
+      });
+    }
+  }
+
   @Test
   void create_previousResponseId_refusedForAnthropicPassedThroughForOpenAi() {
     try (Tenant t = tenant("resp-stateful")) {
