@@ -133,7 +133,7 @@ public final class CqlTool {
   }
 
   private static CqlSession session(InetSocketAddress address, Duration requestTimeout) {
-    DriverConfigLoader config = DriverConfigLoader.programmaticBuilder()
+    var config = DriverConfigLoader.programmaticBuilder()
         .withDuration(DefaultDriverOption.REQUEST_TIMEOUT, requestTimeout)
         .withDuration(DefaultDriverOption.CONNECTION_CONNECT_TIMEOUT, Duration.ofSeconds(2))
         .withDuration(DefaultDriverOption.CONNECTION_INIT_QUERY_TIMEOUT, Duration.ofSeconds(5))
@@ -144,9 +144,20 @@ public final class CqlTool {
         .withBoolean(DefaultDriverOption.METADATA_TOKEN_MAP_ENABLED, false)
         // Netty's default 2 s quiet period would add 2 s to every run of this short-lived tool.
         .withInt(DefaultDriverOption.NETTY_IO_SHUTDOWN_QUIET_PERIOD, 0)
-        .withInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD, 0)
-        .build();
-    return CqlSession.builder().withConfigLoader(config).addContactPoint(address)
+        .withInt(DefaultDriverOption.NETTY_ADMIN_SHUTDOWN_QUIET_PERIOD, 0);
+    // A TLS-only Cassandra (ops/cassandra with CASSANDRA_CLIENT_TLS_KEYSTORE): check its
+    // certificate against the truststore, host name included.
+    String truststore = System.getenv("CASSANDRA_CLIENT_TLS_TRUSTSTORE");
+    if (System.getenv("CASSANDRA_CLIENT_TLS_KEYSTORE") != null && truststore != null) {
+      config = config
+          .withString(DefaultDriverOption.SSL_ENGINE_FACTORY_CLASS, "DefaultSslEngineFactory")
+          .withString(DefaultDriverOption.SSL_TRUSTSTORE_PATH, truststore)
+          .withString(DefaultDriverOption.SSL_TRUSTSTORE_PASSWORD,
+              System.getenv().getOrDefault("CASSANDRA_CLIENT_TLS_PASSWORD", ""))
+          .withBoolean(DefaultDriverOption.SSL_HOSTNAME_VALIDATION, true);
+    }
+    DriverConfigLoader loader = config.build();
+    return CqlSession.builder().withConfigLoader(loader).addContactPoint(address)
         .withLocalDatacenter("datacenter1").build();
   }
 

@@ -1,11 +1,13 @@
 package io.sluice.node;
 
+import io.sluice.node.inference.TokenCounter;
 import com.typesafe.config.Config;
 import io.sluice.node.admission.Admission;
 import io.sluice.node.admission.TokenEstimator;
 import io.sluice.node.auth.KeyDirectory;
 import io.sluice.node.auth.TenantView;
 import io.sluice.node.health.ClusterInfo;
+import io.sluice.node.health.RegionInfo;
 import io.sluice.node.health.JournalProbe;
 import io.sluice.node.health.Readiness;
 import io.sluice.node.console.ConsoleRoutes;
@@ -15,23 +17,29 @@ import io.sluice.node.tenant.TenantIndex;
 import io.sluice.node.tenant.TenantIndexSettings;
 import io.sluice.node.http.HealthRoutes;
 import io.sluice.node.http.HttpServer;
+import io.sluice.node.http.TlsSettings;
 import io.sluice.node.inference.CircuitReports;
 import io.sluice.node.inference.Gate;
 import io.sluice.node.inference.InferencePipeline;
 import io.sluice.node.surface.HttpFront;
+import io.sluice.node.telemetry.Observability;
+import io.sluice.node.telemetry.TelemetrySettings;
 import io.sluice.node.surface.openai.OpenAiSurface;
 import io.sluice.node.surface.anthropic.AnthropicSurface;
 import io.sluice.node.surface.responses.ResponsesSurface;
 import io.sluice.node.provider.anthropic.AnthropicAdapter;
 import io.sluice.node.provider.azure.AzureAdapter;
+import io.sluice.node.provider.bedrock.BedrockAdapter;
 import io.sluice.node.provider.azure.EntraTokens;
-import io.sluice.node.api.RequestScan;
+import io.sluice.node.surface.openai.RequestScan;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
 import io.sluice.node.provider.ProviderAdapter;
 import io.sluice.node.provider.UpstreamClient;
 import io.sluice.node.provider.openai.OpenAiAdapter;
 import io.sluice.node.routing.Deployment;
+import java.util.List;
 import io.sluice.node.routing.ModelCatalog;
 import io.sluice.node.metrics.GatewayMetrics;
 import io.sluice.node.routing.Backoff;
@@ -47,6 +55,9 @@ import java.util.random.RandomGenerator;
 import io.sluice.node.tenant.TenantChanged;
 import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.QuotaSettings;
+import io.sluice.node.tenant.RegionSettings;
+import io.sluice.node.tenant.ReplicatedTenantEntity;
+import io.sluice.node.tenant.ReplicationLag;
 import io.sluice.node.tenant.TenantEntity;
 import io.sluice.persistence.TenantState;
 import java.nio.file.Path;
@@ -130,11 +141,12 @@ public final class Main {
   public static java.util.concurrent.CompletionStage<ServerBinding> init(ActorSystem<?> system, NodeSettings settings) {
     Config config = system.settings().config();
     ModelCatalog catalog = ModelCatalog.from(config);
-    EntraTokens entra = EntraTokens.start(
-        catalog.models().values().stream().flatMap(m -> m.deployments().stream()).toList());
+    List<Deployment> allDeployments = catalog.models().values().stream().flatMap(m -> m.deployments().stream()).toList();
+    EntraTokens entra = EntraTokens.start(allDeployments);
     system.getWhenTerminated().thenRun(entra::close);
     Map<String, ProviderAdapter> adapters = Map.of("openai", new OpenAiAdapter(), "anthropic", new AnthropicAdapter(),
-        "azure", new AzureAdapter(entra));
+        "azure", new AzureAdapter(entra), "gemini", io.sluice.node.provider.gemini.GeminiAdapter.create(allDeployments),
+        "bedrock", new BedrockAdapter());
     for (ModelCatalog.Model m : catalog.models().values()) {
       for (Deployment d : m.deployments()) {
         if (!adapters.containsKey(d.provider())) {
@@ -156,7 +168,14 @@ public final class Main {
     ActorRef<Topic.Command<TenantChanged>> changes =
         system.systemActorOf(Topic.create(TenantChanged.class, "tenant-changes"), "tenant-changes", Props.empty());
     QuotaSettings quota = QuotaSettings.from(config);
-    TenantEntity.init(system, changes, InstantSource.system(), quota);
+    RegionSettings regions = RegionSettings.from(config);
+    ReplicationLag regionLag = new ReplicationLag();
+    if (regions.multiRegion()) {
+      ReplicatedTenantEntity.init(system, changes, InstantSource.system(), quota, regions, regionLag,
+          config.getString("sluice.regions.query-plugin"));
+    } else {
+      TenantEntity.init(system, changes, InstantSource.system(), quota);
+    }
     ClusterSharding sharding = ClusterSharding.get(system);
 
     KeyDirectory directory = new KeyDirectory(
@@ -171,7 +190,8 @@ public final class Main {
         RoutingStrategy.WEIGHTED, new WeightedRandom(random),
         RoutingStrategy.LATENCY, new LeastLoaded(random, states::cost)));
     RetryPolicy retries = new RetryPolicy(routing, new Backoff(routing.backoff(), random));
-    GatewayMetrics metrics = new GatewayMetrics(states);
+    TelemetrySettings telemetry = TelemetrySettings.from(config);
+    GatewayMetrics metrics = new GatewayMetrics(states, telemetry.journalBuckets());
     Admission admission = new Admission(system, quota, settings.askTimeout(), InstantSource.system(), metrics);
     ActorRef<TenantChanged> subscriber = system.systemActorOf(
         Behaviors.receive(TenantChanged.class)
@@ -210,23 +230,38 @@ public final class Main {
         metrics,
         new InferencePipeline.Runtime(system.classicSystem().scheduler(), system.executionContext(), materializer,
             System::nanoTime));
-    HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer);
-    RequestScan.TokenCounter tokens = new TokenEstimator(quota.tokenCacheEntries()).counter("o200k");
+    Observability observability = Observability.create(telemetry, metrics.registry(),
+        System::nanoTime, InstantSource.system());
+    metrics.expose(observability.metrics()::render);
+    // Last: the drained requests' spans and access-log lines are written before the system stops.
+    shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "flush-telemetry", () -> {
+      observability.close();
+      return CompletableFuture.completedFuture(Done.getInstance());
+    });
+    if (observability.tracing()) {
+      LOG.info("Traces are exported over OTLP as the OTEL_* variables say");
+    }
+    HttpFront front = new HttpFront(settings, routing, pipeline, metrics, materializer, observability);
+    TokenEstimator estimator = new TokenEstimator(quota.tokenCacheEntries());
+    // One counter per request: each caps its request's exact counting at max-exact-prompt-chars.
+    Supplier<TokenCounter> tokens = () -> estimator.forRequest("o200k", settings.maxExactPromptChars());
     OpenAiSurface openai = new OpenAiSurface(front, pipeline, tokens);
     AnthropicSurface anthropic = new AnthropicSurface(front, pipeline, tokens);
     ResponsesSurface responses = new ResponsesSurface(front, tokens);
     TenantIndexSettings listing = TenantIndexSettings.from(config);
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
-        new ClusterInfo(system, settings.askTimeout()), materializer, TenantIndex.fromJournal(system, listing), listing);
+        new ClusterInfo(system, settings.askTimeout()), new RegionInfo(regions, regionLag), materializer,
+        TenantIndex.fromJournal(system, listing), listing);
     ConsoleRoutes console = new ConsoleRoutes(ConsoleSettings.from(config));
-    return HttpServer.bind(system, settings, settings.drainTimeout(), request -> {
+    TlsSettings tls = TlsSettings.from(config);
+    return HttpServer.bind(system, settings, tls, settings.drainTimeout(), request -> {
           CompletionStage<HttpResponse> answer = openai.direct(request);
           answer = answer != null ? answer : responses.direct(request);
           return answer != null ? answer : anthropic.direct(request);
         },
             new HealthRoutes(readiness, metrics).route(), openai.route(), admin.route(), console.route())
         .thenApply(binding -> {
-          LOG.info("Sluice node listening on http://{}:{} ({})", settings.httpHost(),
+          LOG.info("Sluice node listening on {}://{}:{} ({})", tls.enabled() ? "https" : "http", settings.httpHost(),
               binding.localAddress().getPort(), settings);
           return binding;
         });

@@ -10,6 +10,8 @@ import java.time.Duration;
  *
  * @param bodyTimeout how long a request body may take to arrive (then 408), apart from the ask
  *     timeout of the tenant store, so that a slow upload is never blamed on the store
+ * @param maxExactPromptChars how many chars of one request's prompt the tokenizer counts exactly;
+ *     the rest is estimated, which caps the CPU one request can take
  */
 public record NodeSettings(
     String httpHost,
@@ -17,6 +19,7 @@ public record NodeSettings(
     String adminKey,
     long maxRequestBodyBytes,
     Duration bodyTimeout,
+    long maxExactPromptChars,
     Path dataDir,
     Duration askTimeout,
     Duration probeInterval,
@@ -24,7 +27,8 @@ public record NodeSettings(
     Duration keyCacheTtl,
     long keyCacheMaxTenants,
     Duration unreadyDelay,
-    Duration drainTimeout) {
+    Duration drainTimeout,
+    Duration requestHeadTimeout) {
 
   public static NodeSettings from(Config config) {
     Config http = config.getConfig("sluice.http");
@@ -37,6 +41,7 @@ public record NodeSettings(
         adminKey == null || adminKey.isBlank() ? null : adminKey,
         http.getBytes("max-request-body"),
         http.getDuration("body-timeout"),
+        http.getLong("max-exact-prompt-chars"),
         Path.of(node.getString("data-dir")),
         node.getDuration("ask-timeout"),
         node.getDuration("readiness.probe-interval"),
@@ -44,7 +49,8 @@ public record NodeSettings(
         auth.getDuration("cache-ttl"),
         auth.getLong("cache-max-tenants"),
         node.getDuration("shutdown.unready-delay"),
-        node.getDuration("shutdown.drain-timeout"));
+        node.getDuration("shutdown.drain-timeout"),
+        http.getDuration("request-head-timeout"));
   }
 
   @Override

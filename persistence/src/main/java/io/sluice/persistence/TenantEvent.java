@@ -23,6 +23,13 @@ public sealed interface TenantEvent extends CborSerializable {
   /** The tenant's limits were replaced by {@code limits}. */
   record LimitsChanged(TenantLimits limits, Instant at) implements TenantEvent {}
 
+  /**
+   * The limits that {@code limits} sets (its non-null fields) were set to those values; the
+   * others kept theirs. Written by the replicated entity, where each limit is its own
+   * last-writer-wins register, so that two regions changing different limits at once keep both.
+   */
+  record LimitsPatched(TenantLimits limits, Instant at) implements TenantEvent {}
+
   /** The tenant's allowed models were replaced ({@code null} = all models). */
   record ModelsChanged(List<String> models, Instant at) implements TenantEvent {}
 
@@ -58,4 +65,33 @@ public sealed interface TenantEvent extends CborSerializable {
 
   /** The tenant's circuit for a deployment closed after a successful probe. */
   record CircuitClosed(String deployment, Instant at) implements TenantEvent {}
+
+  /**
+   * Region {@code region} is short in a pool and window and asks the other regions for {@code
+   * amount} more rights. {@code seq} grows per region, pool and window; a donor answers each seq
+   * at most once. Written only by the asking region, and rate-limited there.
+   */
+  record RightsWanted(RightsPool pool, long windowId, String region, long seq, long amount, Instant at)
+      implements TenantEvent {}
+
+  /**
+   * Region {@code from} gave {@code amount} of its rights in a pool and window to region {@code
+   * to}; {@code total} is all it ever gave {@code to} there, including this, so replicas merge by
+   * maximum and a repeated, reordered or lost delivery is harmless. {@code answeredSeq} is the
+   * highest want of {@code to} that this answers. Written only by {@code from}, which applies it
+   * to its own rights at once; {@code to} gains the rights only when it sees the event.
+   */
+  record RightsTransferred(RightsPool pool, long windowId, String from, String to, long amount, long total,
+      long answeredSeq, Instant at) implements TenantEvent {}
+
+  /**
+   * A region's replica took over a tenant from the single-region journal (persistence id {@code
+   * Tenant|<id>}): its settings, its keys (revoked ones with their revocation) and what was
+   * committed against each limit in the windows it was in. Every region imports for itself, from
+   * the same legacy events, so the settings and keys agree; each counts the imported usage in its
+   * own windows, which errs towards admitting less until those windows end.
+   */
+  record TenantImported(String tenantId, boolean enabled, TenantLimits limits, List<String> models,
+      List<TenantState.KeyRecord> keys, Instant createdAt, Map<WindowKind, Long> windows,
+      Map<Quantity, Long> committed, Instant at) implements TenantEvent {}
 }

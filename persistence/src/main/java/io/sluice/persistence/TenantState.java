@@ -6,9 +6,13 @@ import io.sluice.persistence.TenantEvent.KeyIssued;
 import io.sluice.persistence.TenantEvent.KeyRevoked;
 import io.sluice.persistence.TenantEvent.LeaseGranted;
 import io.sluice.persistence.TenantEvent.LimitsChanged;
+import io.sluice.persistence.TenantEvent.LimitsPatched;
 import io.sluice.persistence.TenantEvent.ModelsChanged;
 import io.sluice.persistence.TenantEvent.TenantCreated;
 import io.sluice.persistence.TenantEvent.TenantDisabled;
+import io.sluice.persistence.TenantEvent.TenantImported;
+import io.sluice.persistence.TenantEvent.RightsTransferred;
+import io.sluice.persistence.TenantEvent.RightsWanted;
 import io.sluice.persistence.TenantEvent.UsageSettled;
 import io.sluice.persistence.TenantEvent.WindowRolled;
 import java.time.Instant;
@@ -26,7 +30,8 @@ import java.util.Map;
  *
  * <p>The quota part: {@code windows} holds the current window id per kind, {@code nodes} what
  * each node was granted and reported in those windows, {@code circuits} the tenant's circuit per
- * deployment. Snapshots written before these fields existed read back with them empty.
+ * deployment. {@code rights} is the regional escrow ({@link RegionRights}), empty with a single
+ * region. Snapshots written before these fields existed read back with them empty.
  *
  * @param tenantId  the tenant, or null before creation
  * @param models    allowed model names, or null for all models
@@ -42,7 +47,8 @@ public record TenantState(
     long revision,
     Map<WindowKind, Long> windows,
     Map<String, NodeShare> nodes,
-    Map<String, CircuitState> circuits) implements CborSerializable {
+    Map<String, CircuitState> circuits,
+    RegionRights rights) implements CborSerializable {
 
   /** One issued key: its id, its SHA-256 hash, when it was issued and, if so, revoked. */
   public record KeyRecord(String keyId, String keyHash, Instant createdAt, Instant revokedAt)
@@ -56,11 +62,20 @@ public record TenantState(
     windows = windows == null ? Map.of() : windows;
     nodes = nodes == null ? Map.of() : nodes;
     circuits = circuits == null ? Map.of() : circuits;
+    rights = rights == null ? RegionRights.EMPTY : rights;
+  }
+
+  /** A state without regional escrow rights, as one region has it. */
+  public TenantState(String tenantId, boolean enabled, TenantLimits limits, List<String> models,
+      Map<String, KeyRecord> keys, Instant createdAt, long revision, Map<WindowKind, Long> windows,
+      Map<String, NodeShare> nodes, Map<String, CircuitState> circuits) {
+    this(tenantId, enabled, limits, models, keys, createdAt, revision, windows, nodes, circuits, RegionRights.EMPTY);
   }
 
   /** The state of a tenant that was never created. */
   public static final TenantState EMPTY =
-      new TenantState(null, false, TenantLimits.UNLIMITED, null, Map.of(), null, 0, Map.of(), Map.of(), Map.of());
+      new TenantState(null, false, TenantLimits.UNLIMITED, null, Map.of(), null, 0, Map.of(), Map.of(), Map.of(),
+          RegionRights.EMPTY);
 
   public boolean exists() {
     return tenantId != null;
@@ -76,11 +91,14 @@ public record TenantState(
     long rev = revision + 1;
     if (event instanceof TenantCreated e) {
       return new TenantState(e.tenantId(), true, e.limits(), copy(e.models()), Map.of(), e.at(), rev,
-          windows, nodes, circuits);
+          windows, nodes, circuits, rights);
     } else if (event instanceof LimitsChanged e) {
       // Outstanding leases are revoked: every node's grants shrink to what it has used.
       return new TenantState(tenantId, enabled, e.limits(), models, keys, createdAt, rev, windows,
-          revokeAll(), circuits);
+          revokeAll(), circuits, rights);
+    } else if (event instanceof LimitsPatched e) {
+      return new TenantState(tenantId, enabled, limits.overlay(e.limits()), models, keys, createdAt, rev, windows,
+          revokeAll(), circuits, rights);
     } else if (event instanceof ModelsChanged e) {
       return with(rev, enabled, limits, copy(e.models()), keys);
     } else if (event instanceof TenantDisabled) {
@@ -106,21 +124,81 @@ public record TenantState(
     } else if (event instanceof CircuitOpened e) {
       Map<String, CircuitState> next = new LinkedHashMap<>(circuits);
       next.put(e.deployment(), new CircuitState(true, e.openUntil(), e.status(), e.error()));
-      return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, windows, nodes, Map.copyOf(next));
+      return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, windows, nodes, Map.copyOf(next), rights);
+    } else if (event instanceof RightsWanted e) {
+      return withRights(rev, current(e.pool(), e.windowId()) ? rights.apply(e) : rights);
+    } else if (event instanceof RightsTransferred e) {
+      return withRights(rev, current(e.pool(), e.windowId()) ? rights.apply(e) : rights);
+    } else if (event instanceof TenantImported e) {
+      return imported(rev, e);
     } else if (event instanceof CircuitClosed e) {
       Map<String, CircuitState> next = new LinkedHashMap<>(circuits);
       next.remove(e.deployment());
-      return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, windows, nodes, Map.copyOf(next));
+      return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, windows, nodes, Map.copyOf(next), rights);
     }
     throw new IllegalArgumentException("unknown event " + event.getClass().getName());
   }
 
   private TenantState with(long rev, boolean enabled, TenantLimits limits, List<String> models, Map<String, KeyRecord> keys) {
-    return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, windows, nodes, circuits);
+    return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, windows, nodes, circuits, rights);
+  }
+
+  /** The node share an import's usage is held under until its windows end. */
+  public static final String IMPORTED = "imported-from-single-region";
+
+  /**
+   * The imported settings and keys; the imported usage as what {@link #IMPORTED} used, in the
+   * imported windows (when this state has no windows yet), expiring at once: it counts against
+   * the limits, also after a limits change revokes leases, until those windows roll.
+   */
+  private TenantState imported(long rev, TenantImported e) {
+    Map<String, KeyRecord> nextKeys = new LinkedHashMap<>(keys);
+    for (KeyRecord k : e.keys()) {
+      nextKeys.putIfAbsent(k.keyId(), k);
+    }
+    Map<WindowKind, Long> nextWindows = windows;
+    Map<String, NodeShare> nextNodes = nodes;
+    if (windows.isEmpty() && !e.windows().isEmpty()) {
+      nextWindows = Map.copyOf(e.windows());
+      Map<WindowKind, UsageCounters> used = usedOf(e.committed());
+      if (!used.isEmpty()) {
+        Map<String, NodeShare> n = new LinkedHashMap<>(nodes);
+        n.put(IMPORTED, new NodeShare(Map.of(), used, 0, e.at(), 0, 0));
+        nextNodes = Map.copyOf(n);
+      }
+    }
+    return new TenantState(e.tenantId(), e.enabled(), e.limits(), copy(e.models()), Map.copyOf(nextKeys),
+        e.createdAt(), rev, nextWindows, nextNodes, circuits, rights);
+  }
+
+  /** Usage counters per window kind that {@link Quantity#of} reads back as {@code committed}. */
+  private static Map<WindowKind, UsageCounters> usedOf(Map<Quantity, Long> committed) {
+    long rpm = committed.getOrDefault(Quantity.REQUESTS_PER_MINUTE, 0L);
+    long tpm = committed.getOrDefault(Quantity.TOKENS_PER_MINUTE, 0L);
+    long tpd = committed.getOrDefault(Quantity.TOKENS_PER_DAY, 0L);
+    long spd = committed.getOrDefault(Quantity.SPEND_PER_DAY, 0L);
+    long spm = committed.getOrDefault(Quantity.SPEND_PER_MONTH, 0L);
+    Map<WindowKind, UsageCounters> used = new EnumMap<>(WindowKind.class);
+    if (rpm > 0 || tpm > 0) used.put(WindowKind.MINUTE, new UsageCounters(rpm, tpm, 0, 0));
+    if (tpd > 0 || spd > 0) used.put(WindowKind.DAY, new UsageCounters(0, tpd, 0, spd));
+    if (spm > 0) used.put(WindowKind.MONTH, new UsageCounters(0, 0, 0, spm));
+    return Map.copyOf(used);
+  }
+
+  private TenantState withRights(long rev, RegionRights rights) {
+    return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, windows, nodes, circuits, rights);
+  }
+
+  /**
+   * Whether an escrow event's window has not ended here: one that has is dropped, as {@link
+   * RegionRights#prune} dropped its entries, so late delivery and pruning commute.
+   */
+  private boolean current(RightsPool pool, long windowId) {
+    return pool.window() == null || windowId >= window(pool.window());
   }
 
   private TenantState withNodes(long rev, Map<String, NodeShare> nodes) {
-    return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, windows, nodes, circuits);
+    return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, windows, nodes, circuits, rights);
   }
 
   private Map<String, NodeShare> applyGrant(LeaseGranted e) {
@@ -181,7 +259,7 @@ public record TenantState(
       }
     });
     return new TenantState(tenantId, enabled, limits, models, keys, createdAt, rev, Map.copyOf(nextWindows),
-        Map.copyOf(nextNodes), circuits);
+        Map.copyOf(nextNodes), circuits, rights.prune(e.kind(), e.windowId()));
   }
 
   /** Each node keeps what it used; the unused part of its grants goes back. */

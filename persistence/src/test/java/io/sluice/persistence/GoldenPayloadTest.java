@@ -7,10 +7,13 @@ import io.sluice.persistence.TenantEvent.CircuitClosed;
 import io.sluice.persistence.TenantEvent.CircuitOpened;
 import io.sluice.persistence.TenantEvent.KeyIssued;
 import io.sluice.persistence.TenantEvent.LeaseGranted;
+import io.sluice.persistence.TenantEvent.RightsTransferred;
+import io.sluice.persistence.TenantEvent.RightsWanted;
 import io.sluice.persistence.TenantEvent.UsageSettled;
 import io.sluice.persistence.TenantEvent.WindowRolled;
 import io.sluice.persistence.TenantEvent.KeyRevoked;
 import io.sluice.persistence.TenantEvent.LimitsChanged;
+import io.sluice.persistence.TenantEvent.LimitsPatched;
 import io.sluice.persistence.TenantEvent.ModelsChanged;
 import io.sluice.persistence.TenantEvent.TenantCreated;
 import io.sluice.persistence.TenantEvent.TenantDisabled;
@@ -75,6 +78,10 @@ class GoldenPayloadTest {
         .apply(LEASE)
         .apply(SETTLED)
         .apply(new CircuitOpened("openai-1", 429, "rate limited", AT.plusSeconds(30), AT));
+    TenantState withRights = withQuota
+        .apply(new RightsWanted(RightsPool.REQUESTS_PER_MINUTE, 29_000_000L, "r1", 1, 10, AT))
+        .apply(new RightsTransferred(RightsPool.REQUESTS_PER_MINUTE, 29_000_000L, "r2", "r1", 5, 5, 1, AT))
+        .apply(new RightsTransferred(RightsPool.CONCURRENCY, RightsPool.NO_WINDOW, "r1", "r2", 1, 1, 0, AT));
     return Stream.of(
         new Object[] {"TenantCreated", new TenantCreated("acme", LIMITS, List.of("gpt-4o-mini"), AT)},
         new Object[] {"TenantCreated-all-models", new TenantCreated("acme", TenantLimits.UNLIMITED, null, AT)},
@@ -90,6 +97,22 @@ class GoldenPayloadTest {
         new Object[] {"WindowRolled", new WindowRolled(WindowKind.MONTH, 24_322L, AT)},
         new Object[] {"CircuitOpened", new CircuitOpened("openai-1", 401, "bad key", AT.plusSeconds(60), AT)},
         new Object[] {"CircuitClosed", new CircuitClosed("openai-1", AT)},
+        new Object[] {"RightsWanted", new RightsWanted(RightsPool.TOKENS_PER_MINUTE, 29_000_000L, "r2", 3, 4_000, AT)},
+        new Object[] {"RightsTransferred",
+            new RightsTransferred(RightsPool.REQUESTS_PER_MINUTE, 29_000_001L, "r1", "r2", 5, 12, 3, AT)},
+        new Object[] {"RightsTransferred-slots",
+            new RightsTransferred(RightsPool.CONCURRENCY, RightsPool.NO_WINDOW, "r1", "r2", 1, 1, 1, AT)},
+        new Object[] {"TenantState-regions", withRights},
+        new Object[] {"LimitsPatched", new LimitsPatched(new TenantLimits(30L, null, null, null, null, 2L), AT)},
+        new Object[] {"ReplicatedTenantState", new ReplicatedTenantState(withRights,
+            Map.of("enabled", new ReplicatedTenantState.Stamp(AT.toEpochMilli(), "r1"),
+                "limits.requests_per_minute", new ReplicatedTenantState.Stamp(AT.toEpochMilli() + 5, "r2")),
+            Map.of("key_9", AT), java.util.Set.of("r1", "r2"), java.util.Set.of())},
+        new Object[] {"TenantImported", new TenantEvent.TenantImported("acme", true, LIMITS, List.of("gpt-4o-mini"),
+            List.of(new TenantState.KeyRecord("key_1", "ab".repeat(32), AT, null),
+                new TenantState.KeyRecord("key_2", "cd".repeat(32), AT, AT.plusSeconds(5))),
+            AT.minusSeconds(3600), Map.of(WindowKind.MINUTE, 29_000_000L, WindowKind.DAY, 20_419L),
+            Map.of(Quantity.TOKENS_PER_DAY, 1234L), AT)},
         new Object[] {"UsageCounters", new UsageCounters(3, 40, 50, 1_234_567)},
         new Object[] {"TenantLimits", LIMITS},
         new Object[] {"KeyRecord", new TenantState.KeyRecord("key_1", "cd".repeat(32), AT, AT)});

@@ -490,10 +490,11 @@ class TenantStateQuotaTest {
 
   @Test
   void constructor_nullQuotaMaps_readBackEmpty() {
-    TenantState s = new TenantState("acme", true, TenantLimits.UNLIMITED, null, Map.of(), T0, 1, null, null, null);
+    TenantState s = new TenantState("acme", true, TenantLimits.UNLIMITED, null, Map.of(), T0, 1, null, null, null, null);
     assertEquals(Map.of(), s.windows());
     assertEquals(Map.of(), s.nodes());
     assertEquals(Map.of(), s.circuits());
+    assertEquals(RegionRights.EMPTY, s.rights());
   }
 
   @Test

@@ -39,6 +39,17 @@ class AdminIT {
   }
 
   @Test
+  void regions_singleRegionNode_listsNoRegionsAndNoReplicas() {
+    HttpResponse<String> r = Api.admin(node, "GET", "/admin/v1/regions", null);
+    assertEquals(200, r.statusCode());
+    JsonNode body = Api.json(r.body());
+    assertFalse(body.get("multi_region").asBoolean());
+    assertTrue(body.get("region").isNull());
+    assertEquals(0, body.get("regions").size());
+    assertEquals(0, body.get("replicas").size());
+  }
+
+  @Test
   void createTenant_validBody_answers201AndGetShowsIt() {
     String id = Fixtures.tenant("create");
     HttpResponse<String> r = Api.admin(node, "POST", "/admin/v1/tenants",

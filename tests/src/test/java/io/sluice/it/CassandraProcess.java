@@ -70,6 +70,34 @@ final class CassandraProcess implements AutoCloseable {
     return cassandra;
   }
 
+  /**
+   * A Cassandra of this test run only, on free ports with its own state under tests/target/NAME,
+   * started with {@code extraEnv} (for example the CASSANDRA_CLIENT_TLS_* of ops/cassandra, which
+   * make its CQL port TLS only), with {@code keyspace} holding Sluice's schema. Stopped by {@link
+   * #close()}.
+   */
+  static CassandraProcess startOwn(String name, String keyspace, Map<String, String> extraEnv) {
+    Path dir = Repo.scratch(name);
+    Map<String, String> env = new HashMap<>(extraEnv);
+    env.put("CASSANDRA_PORT", String.valueOf(Repo.freePort()));
+    env.put("CASSANDRA_STORAGE_PORT", String.valueOf(Repo.freePort()));
+    env.put("CASSANDRA_HOME", Repo.root().resolve("tests/target/" + name).toString());
+    env.putIfAbsent("CASSANDRA_HEAP", "768m");
+    String out = run(dir, env, "start", List.of("start"), false);
+    Matcher ready = READY.matcher(out);
+    if (!ready.find()) {
+      throw new IllegalStateException("ops/cassandra start printed no ready line:\n" + out);
+    }
+    CassandraProcess cassandra = new CassandraProcess(env, dir, true, Integer.parseInt(ready.group(1)), keyspace);
+    try {
+      run(dir, env, "schema", List.of("schema", keyspace), false);
+    } catch (RuntimeException e) {
+      cassandra.close();
+      throw e;
+    }
+    return cassandra;
+  }
+
   /** Whether this test run started the Cassandra (and may therefore stop and start it). */
   boolean startedHere() {
     return startedHere;

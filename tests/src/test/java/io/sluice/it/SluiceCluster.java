@@ -108,6 +108,15 @@ final class SluiceCluster implements AutoCloseable {
 
   /** Starts Cassandra (or reuses a running one), the keyspace, one mock upstream and {@code n} nodes. */
   static SluiceCluster start(int n) {
+    return start(n, i -> Map.of(), n);
+  }
+
+  /**
+   * Like {@link #start(int)}, with more environment for node i ({@code extraEnv.apply(i)}, which
+   * may replace SLUICE_PROFILE), waiting until only the first {@code awaitUp} nodes are ready and
+   * Up: the others are started and left to whatever they manage.
+   */
+  static SluiceCluster start(int n, java.util.function.IntFunction<Map<String, String>> extraEnv, int awaitUp) {
     long pid = ProcessHandle.current().pid();
     int run = RUNS.incrementAndGet();
     String keyspace = "sluice_it_" + pid + "_" + run;
@@ -132,6 +141,7 @@ final class SluiceCluster implements AutoCloseable {
         env.put("SLUICE_CLUSTER_PORT", String.valueOf(freePort(host)));
         env.put("SLUICE_DATA_DIR", dir.resolve("data").toString());
         env.put("SLUICE_ADMIN_KEY", SluiceNode.ADMIN_KEY);
+        env.putAll(extraEnv.apply(i));
         nodes.add(new Node(i, host, Integer.parseInt(env.get("SLUICE_CLUSTER_PORT")),
             Integer.parseInt(env.get("SLUICE_HTTP_PORT")), dir, config, env));
       }
@@ -141,10 +151,11 @@ final class SluiceCluster implements AutoCloseable {
       for (Node node : nodes) {
         cluster.launch(node, seeds);
       }
-      for (Node node : nodes) {
+      List<Node> expected = nodes.subList(0, awaitUp);
+      for (Node node : expected) {
         awaitReady(node);
       }
-      cluster.awaitMembersUp(nodes, Duration.ofSeconds(90));
+      cluster.awaitMembersUp(expected, Duration.ofSeconds(90));
       return cluster;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

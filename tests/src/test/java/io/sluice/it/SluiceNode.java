@@ -22,13 +22,17 @@ final class SluiceNode implements AutoCloseable, Api.Target {
   private final Path dataDir;
   private final Map<String, String> env;
   final int port;
+  /** The HTTPS client port of a node started by {@link #startHttps}; 0 otherwise. */
+  final int httpsPort;
   private ManagedProcess process;
   private int starts;
+  private String awaitPath = "/health/ready";
 
-  private SluiceNode(Path configFile, Path dataDir, int port, Map<String, String> env) {
+  private SluiceNode(Path configFile, Path dataDir, int port, int httpsPort, Map<String, String> env) {
     this.configFile = configFile;
     this.dataDir = dataDir;
     this.port = port;
+    this.httpsPort = httpsPort;
     this.env = env;
   }
 
@@ -39,6 +43,24 @@ final class SluiceNode implements AutoCloseable, Api.Target {
 
   /** Like {@link #start(String, String)}, with more environment variables for the node. */
   static SluiceNode start(String name, String hocon, Map<String, String> extraEnv) {
+    return start(name, hocon, extraEnv, false, true);
+  }
+
+  /** Like {@link #start(String, String, Map)}, but waits only until /health/live answers 200. */
+  static SluiceNode startLive(String name, String hocon, Map<String, String> extraEnv) {
+    return start(name, hocon, extraEnv, false, false);
+  }
+
+  /**
+   * A node whose client port ({@link #httpsPort}) speaks HTTPS as {@code hocon}'s sluice.http.tls
+   * says; {@link #port} (and {@link #url}) is its plain-HTTP loopback listener.
+   */
+  static SluiceNode startHttps(String name, String hocon, Map<String, String> extraEnv) {
+    return start(name, hocon, extraEnv, true, true);
+  }
+
+  private static SluiceNode start(String name, String hocon, Map<String, String> extraEnv, boolean https,
+      boolean ready) {
     Path dir = Repo.scratch("node-" + name);
     Path config = dir.resolve("node.conf");
     try {
@@ -52,8 +74,15 @@ final class SluiceNode implements AutoCloseable, Api.Target {
     env.put("SLUICE_HTTP_HOST", "127.0.0.1");
     env.put("SLUICE_ADMIN_KEY", ADMIN_KEY);
     env.put("SLUICE_DATA_DIR", dir.resolve("data").toString());
+    int httpsPort = 0;
+    if (https) {
+      httpsPort = Repo.freePort();
+      env.put("SLUICE_HTTP_PORT", String.valueOf(httpsPort));
+      env.put("SLUICE_HTTP_PLAIN_LOOPBACK_PORT", String.valueOf(port));
+    }
     env.putAll(extraEnv);
-    SluiceNode node = new SluiceNode(config, dir.resolve("data"), port, env);
+    SluiceNode node = new SluiceNode(config, dir.resolve("data"), port, httpsPort, env);
+    node.awaitPath = ready ? "/health/ready" : "/health/live";
     node.startProcess();
     return node;
   }
@@ -63,12 +92,12 @@ final class SluiceNode implements AutoCloseable, Api.Target {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     process = new ManagedProcess(List.of(java, "-Xmx512m", "-jar", Repo.nodeJar().toString(),
         "--config", configFile.toString()), env, log);
-    await("node ready on " + port).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+    await("node " + awaitPath + " on " + port).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
         .until(() -> {
           if (!process.alive()) {
             throw new IllegalStateException("node exited: " + MockUpstream.read(log));
           }
-          return Api.status("GET", url("/health/ready")) == 200;
+          return Api.status("GET", url(awaitPath)) == 200;
         });
   }
 

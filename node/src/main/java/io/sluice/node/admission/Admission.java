@@ -104,9 +104,12 @@ public final class Admission {
     Instant now = clock.now();
     Instant deadline = now.plus(askTimeout);
     metrics.acquire();
-    return sharding.entityRefFor(TenantEntity.ENTITY_KEY, t.tenantId)
+    long sent = System.nanoTime();
+    CompletionStage<LeaseReply> reply = sharding.entityRefFor(TenantEntity.ENTITY_KEY, t.tenantId)
         .ask(replyTo -> new TenantCommand.Acquire(node, seq, deadline, now, Map.copyOf(needed), Map.copyOf(wanted),
             slotsNeeded, slotsWanted, replyTo), askTimeout);
+    reply.thenRun(() -> metrics.acquired(System.nanoTime() - sent));
+    return reply;
   }
 
   /**
@@ -307,11 +310,13 @@ public final class Admission {
     long seq = t.settleSeq.incrementAndGet();
     t.lastSettleMillis = now;
     metrics.settlement();
+    long sent = System.nanoTime();
     CompletionStage<SettleReply> reply = sharding.entityRefFor(TenantEntity.ENTITY_KEY, t.tenantId)
         .ask(replyTo -> new TenantCommand.Settle(node, seq, deadline, Map.copyOf(windows), Map.copyOf(used),
             Map.copyOf(returned), slotsReturned, replyTo), askTimeout);
     return reply.handle((r, error) -> {
       if (r != null) {
+        metrics.settled(System.nanoTime() - sent);
         t.confirmReturns(r.priorSeq() == null ? Long.MAX_VALUE : r.priorSeq()); // null: cannot tell
         if (!r.applied()) {
           t.restore(windows, returned, slotsReturned); // late, so never applied

@@ -44,10 +44,10 @@ public final class Ticket {
     return demand;
   }
 
-  /** Settles the request with its actual usage. Later calls do nothing. */
-  public void finish(UsageCounters actual) {
+  /** Settles the request with its actual usage and returns true; later calls do nothing and return false. */
+  public boolean finish(UsageCounters actual) {
     if (!done.compareAndSet(false, true)) {
-      return;
+      return false;
     }
     for (int i = 0; i < held.length; i++) {
       TenantAdmission.Lease lease = held[i];
@@ -64,6 +64,7 @@ public final class Ticket {
       }
     }
     tenant.record(windows, actual);
+    return true;
   }
 
   public boolean finished() {

@@ -1,9 +1,9 @@
 package io.sluice.node.admission;
 
+import io.sluice.node.inference.TokenCounter;
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.EncodingRegistry;
 import com.knuddels.jtokkit.api.EncodingType;
-import io.sluice.node.api.RequestScan;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -48,12 +48,55 @@ public final class TokenEstimator {
    * The counter for {@code encoding} ({@code o200k} or {@code cl100k}). An encoding's ranks take
    * tens of MB of heap, so {@code cl100k} is loaded only when first asked for.
    */
-  public RequestScan.TokenCounter counter(String encoding) {
+  public TokenCounter counter(String encoding) {
     if ("cl100k".equals(encoding)) {
       com.knuddels.jtokkit.api.Encoding cl100k = registry.getEncoding(EncodingType.CL100K_BASE);
       return text -> countSliced(cl100k, text);
     }
     return this::countO200k;
+  }
+
+  /**
+   * A counter for one request that caps the CPU its counting can take: the first {@code exactChars}
+   * chars of the request's texts (over all its calls) are counted exactly by {@link
+   * #counter(String)}; beyond them each text's remaining chars are estimated at the tokens per char
+   * counted so far in this request (a quarter, when nothing was counted), in constant time. The
+   * estimate is only the reservation; the upstream's usage settles it. Not thread-safe: one
+   * request's scan is sequential.
+   */
+  public TokenCounter forRequest(String encoding, long exactChars) {
+    return budgeted(counter(encoding), exactChars);
+  }
+
+  /** Tokens per char assumed before any text of the request was counted (English is ~0.25). */
+  static final double DEFAULT_TOKENS_PER_CHAR = 0.25;
+
+  static TokenCounter budgeted(TokenCounter exact, long exactChars) {
+    return new TokenCounter() {
+      private long chars;
+      private long tokens;
+
+      @Override
+      public int count(String text) {
+        long left = exactChars - chars;
+        if (left >= text.length()) {
+          int t = exact.count(text);
+          chars += text.length();
+          tokens += t;
+          return t;
+        }
+        int head = (int) Math.max(0, left);
+        if (head > 0 && Character.isHighSurrogate(text.charAt(head - 1))) {
+          head--;
+        }
+        int counted = head > 0 ? exact.count(text.substring(0, head)) : 0;
+        chars += head;
+        tokens += counted;
+        double perChar = chars == 0 ? DEFAULT_TOKENS_PER_CHAR : (double) tokens / chars;
+        long estimate = counted + (long) Math.ceil((text.length() - head) * perChar);
+        return (int) Math.min(Integer.MAX_VALUE, estimate);
+      }
+    };
   }
 
   /** jtokkit's count, over slices of at most {@link #MAX_EXACT_PIECE} chars. */

@@ -64,19 +64,22 @@ public final class AdminRoutes {
   private final ModelCatalog catalog;
   private final DeploymentStates states;
   private final io.sluice.node.health.ClusterInfo clusterInfo;
+  private final io.sluice.node.health.RegionInfo regionInfo;
   private final Materializer materializer;
   private final TenantIndex index;
   private final TenantIndexSettings listing;
 
   public AdminRoutes(NodeSettings settings, ClusterSharding sharding, KeyDirectory directory,
       ModelCatalog catalog, DeploymentStates states, io.sluice.node.health.ClusterInfo clusterInfo,
-      Materializer materializer, TenantIndex index, TenantIndexSettings listing) {
+      io.sluice.node.health.RegionInfo regionInfo, Materializer materializer, TenantIndex index,
+      TenantIndexSettings listing) {
     this.settings = settings;
     this.sharding = sharding;
     this.directory = directory;
     this.catalog = catalog;
     this.states = states;
     this.clusterInfo = clusterInfo;
+    this.regionInfo = regionInfo;
     this.materializer = materializer;
     this.index = index;
     this.listing = listing;
@@ -95,6 +98,7 @@ public final class AdminRoutes {
       return concat(path("deployments", () -> get(() -> complete(json(200, AdminJson.Deployments.of(states))))),
           path("cluster", () -> get(() -> completeWithFuture(clusterInfo.view()
               .thenApply(v -> json(200, v)).exceptionally(this::failure)))),
+          path("regions", () -> get(() -> complete(json(200, regionInfo.view())))),
           pathPrefix("tenants", () -> concat(
           pathEnd(() -> concat(
               post(() -> withBody(request, this::createTenant)),
@@ -276,6 +280,15 @@ public final class AdminRoutes {
     }
     if (Responses.tooLarge(cause)) {
       return Responses.error(OpenAiError.tooLarge(settings.maxRequestBodyBytes()));
+    }
+    if (cause instanceof io.sluice.node.inference.Refusal.Refused r) {
+      // a body's framing, refused as on the inference path
+      return Responses.error(new OpenAiError(r.refusal().status(), r.refusal().message(), "invalid_request_error",
+          r.refusal().param(), r.refusal().code()));
+    }
+    OpenAiError framing = Responses.framingError(cause);
+    if (framing != null) {
+      return Responses.error(framing);
     }
     if (cause instanceof java.util.concurrent.TimeoutException) {
       return Responses.error(new OpenAiError(503, "The tenant store did not answer in time; retry shortly.",

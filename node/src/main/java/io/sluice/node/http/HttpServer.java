@@ -7,6 +7,7 @@ import static org.apache.pekko.http.javadsl.server.Directives.handleRejections;
 
 import io.sluice.node.NodeSettings;
 import io.sluice.node.api.OpenAiError;
+import io.sluice.node.inference.Refusal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -14,7 +15,11 @@ import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.actor.typed.ActorSystem;
+import java.net.InetAddress;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.http.javadsl.ConnectionContext;
 import org.apache.pekko.http.javadsl.Http;
+import org.apache.pekko.http.javadsl.ServerBuilder;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.model.HttpEntity;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -23,7 +28,15 @@ import org.apache.pekko.http.javadsl.server.ExceptionHandler;
 import org.apache.pekko.http.javadsl.server.MethodRejection;
 import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.http.javadsl.model.HttpEntities;
+import org.apache.pekko.http.javadsl.model.RequestEntity;
+import org.apache.pekko.http.scaladsl.model.EntityStreamException;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
+import org.apache.pekko.japi.pf.PFBuilder;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.util.ByteString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,10 +57,11 @@ public final class HttpServer {
    * plumbing cost it more than its own work. Failures of {@code direct} get the same envelopes as
    * the routes' exceptions.
    */
-  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, NodeSettings settings, Duration drain,
-      Function<HttpRequest, CompletionStage<HttpResponse>> direct, Route... routes) {
+  public static CompletionStage<ServerBinding> bind(ActorSystem<?> system, NodeSettings settings, TlsSettings tls,
+      Duration drain, Function<HttpRequest, CompletionStage<HttpResponse>> direct, Route... routes) {
     ExceptionHandler exceptions = ExceptionHandler.newBuilder()
         .match(EntityStreamSizeException.class, e -> complete(tooLarge(settings)))
+        .match(EntityStreamException.class, e -> complete(failure(settings, e)))
         .matchAny(e -> complete(unexpected(e)))
         .build();
     RejectionHandler rejections = RejectionHandler.newBuilder()
@@ -59,7 +73,8 @@ public final class HttpServer {
         .mapRejectionResponse(HttpServer::asEnvelope);
     Route all = handleExceptions(exceptions, () -> handleRejections(rejections, () -> concat(routes[0], java.util.Arrays.copyOfRange(routes, 1, routes.length))));
     org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> routed = all.handler(system);
-    org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = request -> {
+    org.apache.pekko.japi.function.Function<HttpRequest, CompletionStage<HttpResponse>> handler = received -> {
+      HttpRequest request = withFramingAsRejection(received);
       CompletionStage<HttpResponse> answer;
       try {
         answer = direct.apply(request);
@@ -71,13 +86,78 @@ public final class HttpServer {
       }
       return answer.exceptionally(e -> failure(settings, Responses.unwrap(e)));
     };
-    CompletionStage<ServerBinding> binding =
-        Http.get(system).newServerAt(settings.httpHost(), settings.httpPort()).bind(handler);
-    return binding.thenApply(b -> b.addToCoordinatedShutdown(drain, system));
+    // One flow per connection: the head timeout, then the handler, one request at a time (as
+    // bind(handler) does with the default pipelining limit of 1, which the timeout relies on).
+    Flow<HttpRequest, HttpResponse, NotUsed> perConnection = Flow.<HttpRequest>create()
+        .via(new RequestHeadTimeout(settings.requestHeadTimeout()))
+        .mapAsync(1, handler::apply);
+    ServerBuilder server = Http.get(system).newServerAt(settings.httpHost(), settings.httpPort());
+    if (tls.enabled()) {
+      ServerTls identity = ServerTls.load(tls);
+      LOG.info("HTTPS on {}:{} with serial {} ({})", settings.httpHost(), settings.httpPort(),
+          ServerTls.serial(identity.certificate()), tls);
+      // A creator, not a fixed SSLContext: each new connection asks for its engine, so a reload
+      // reaches new connections while the established ones keep the engine they began with.
+      server = server.enableHttps(ConnectionContext.httpsServer(identity::createEngine));
+      if (!tls.reloadInterval().isZero()) {
+        system.scheduler().scheduleWithFixedDelay(tls.reloadInterval(), tls.reloadInterval(),
+            identity::reloadIfChanged, system.dispatchers().lookup(DispatcherSelector.blocking()));
+      }
+    }
+    CompletionStage<ServerBinding> binding = server.bindFlow(perConnection)
+        .thenApply(b -> b.addToCoordinatedShutdown(drain, system));
+    if (!tls.enabled() || tls.plainLoopbackPort().isEmpty()) {
+      return binding;
+    }
+    // The plain listener is bound to loopback only, whatever sluice.http.host says: it is for
+    // development and for health probes from the same host, never for the network.
+    CompletionStage<ServerBinding> plain = Http.get(system)
+        .newServerAt(InetAddress.getLoopbackAddress().getHostAddress(), tls.plainLoopbackPort().getAsInt())
+        .bindFlow(perConnection)
+        .thenApply(b -> {
+          LOG.info("plain HTTP on loopback {}", b.localAddress());
+          return b.addToCoordinatedShutdown(drain, system);
+        });
+    return binding.thenCombine(plain, (main, loopback) -> main);
   }
 
   private static HttpResponse failure(NodeSettings settings, Throwable e) {
-    return e instanceof EntityStreamSizeException ? tooLarge(settings) : unexpected(e);
+    if (e instanceof EntityStreamSizeException || Responses.tooLarge(e)) {
+      return tooLarge(settings);
+    }
+    OpenAiError framing = Responses.framingError(e);
+    if (framing != null) {
+      LOG.debug("request body framing: {}", framing.message());
+      return Responses.error(framing);
+    }
+    return unexpected(e);
+  }
+
+  /**
+   * The request with its streamed body's framing failures (see {@link Responses#framingError})
+   * turned into the inference routes' refusal, so the body collection of any route answers them
+   * with a 400 and logs nothing above DEBUG. A body that arrived whole (the common case) cannot
+   * fail and is passed on untouched; a streamed one keeps its declared length.
+   */
+  static HttpRequest withFramingAsRejection(HttpRequest request) {
+    RequestEntity entity = request.entity();
+    if (entity instanceof HttpEntity.Strict || entity.isKnownEmpty()) {
+      return request;
+    }
+    Source<ByteString, Object> data = entity.getDataBytes().mapError(new PFBuilder<Throwable, Throwable>()
+        .match(EntityStreamException.class, e -> !Responses.tooLarge(e), HttpServer::asRejection)
+        .build());
+    RequestEntity wrapped = entity.getContentLengthOption().isPresent()
+        ? HttpEntities.create(entity.getContentType(), entity.getContentLengthOption().getAsLong(), data)
+        : HttpEntities.createChunked(entity.getContentType(), data);
+    return request.withEntity(wrapped);
+  }
+
+  private static Throwable asRejection(EntityStreamException e) {
+    OpenAiError framing = Responses.framingError(e);
+    LOG.debug("request body framing: {}", framing.message());
+    return new Refusal(Refusal.Kind.INVALID_REQUEST, 400, framing.message(), framing.code(), null, null, 0,
+        java.util.List.of()).toException();
   }
 
   private static HttpResponse tooLarge(NodeSettings settings) {

@@ -50,4 +50,26 @@ public final class Responses {
     }
     return false;
   }
+
+  /**
+   * The 400 for a request body the client framed wrongly or cut short (a malformed or oversized
+   * chunk header, a connection closed before the declared length arrived), or null when the
+   * failure is something else. Pekko HTTP fails the request's entity stream with an
+   * {@link EntityStreamException} for all of these; an over-limit body is not one of them (413).
+   * The parser's summary names the framing fault, never a header value.
+   */
+  public static OpenAiError framingError(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof EntityStreamException e && !tooLarge(e)) {
+        String summary = e.info().summary();
+        return new OpenAiError(400, "The request body is not framed correctly: "
+            + (summary.length() > 200 ? summary.substring(0, 200) : summary) + ".",
+            "invalid_request_error", null, "invalid_body_framing");
+      }
+      if (c.getCause() == c) {
+        break;
+      }
+    }
+    return null;
+  }
 }

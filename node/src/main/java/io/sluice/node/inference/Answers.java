@@ -7,6 +7,7 @@ import io.sluice.node.inference.chat.StreamDecoder;
 import io.sluice.node.inference.chat.Usage;
 import io.sluice.node.provider.ProviderAdapter;
 import io.sluice.node.provider.StreamTap;
+import io.sluice.node.provider.UpstreamFailure;
 import io.sluice.node.routing.Attempt;
 import io.sluice.node.routing.Deployment;
 import io.sluice.node.util.Stages;
@@ -61,12 +62,17 @@ final class Answers {
     long readFor = Math.max(1, (ex.controls.deadlineNanos() - nanos.getAsLong()) / 1_000_000);
     return Stages.direct(entity.toStrict(readFor, materializer))
         .whenComplete((strict, error) -> handle.close())
+        .exceptionally(error -> {
+          // The upstream said yes but its body did not arrive whole: its failure, not the gateway's.
+          throw bodyLost(a.deployment(), Attempts.unwrap(error)).toException();
+        })
         .thenApply(strict -> {
           ex.upstreamNanos += nanos.getAsLong() - headAt;
           ByteString data = strict.getData();
           Deployment d = a.deployment();
           if (passthrough) {
-            ex.ticket().finish(Settlement.whole(adapter.usage(data), ex.ticket().demand(), ex.admitted.price()));
+            ex.call.observation().passedThrough(data);
+            ex.settle(Settlement.whole(adapter.usage(data), ex.ticket().demand(), ex.admitted.price()));
             return new Outcome.Whole(d.name(), response.status().intValue(), data, null, ex.timing(),
                 ex.ticket().rateLimitHeaders());
           }
@@ -78,10 +84,22 @@ final class Answers {
                 + d.name() + "' answered with a body that could not be read: " + e.getMessage(), "upstream_error",
                 null).toException();
           }
-          ex.ticket().finish(Settlement.whole(decoded.usage(), ex.ticket().demand(), ex.admitted.price()));
+          ex.call.observation().responded(decoded.model(), decoded.finishReason());
+          ex.settle(Settlement.whole(decoded.usage(), ex.ticket().demand(), ex.admitted.price()));
           return new Outcome.Whole(d.name(), response.status().intValue(), null, decoded, ex.timing(),
               ex.ticket().rateLimitHeaders());
         });
+  }
+
+  /** A usable answer whose body broke off (the connection dropped) or did not finish in time. */
+  private static Refusal bodyLost(Deployment d, Throwable cause) {
+    if (cause instanceof java.util.concurrent.TimeoutException
+        || cause instanceof UpstreamFailure f && f.kind() == UpstreamFailure.Kind.TIMEOUT) {
+      return Refusal.of(Refusal.Kind.UPSTREAM_TIMEOUT, 504, "The upstream timed out: deployment '" + d.name()
+          + "' did not finish its response in time.", "upstream_timeout", null);
+    }
+    return Refusal.of(Refusal.Kind.UPSTREAM_FAILED, 502, "The upstream model server failed: deployment '" + d.name()
+        + "' broke off its response (" + cause.getClass().getSimpleName() + ").", "upstream_error", null);
   }
 
   private Outcome stream(Exchange ex, Deployment d, ProviderAdapter adapter, AttemptHandle handle,
@@ -91,6 +109,17 @@ final class Answers {
         .idleTimeout(d.idleTimeout())
         .completionTimeout(Duration.ofNanos(Math.max(1,
             Math.min(ex.controls.deadlineNanos(), headAt + d.totalTimeout().toNanos()) - nanos.getAsLong())));
+    // The stream's reader comes first: when the adapter fails to make one, nothing is left behind
+    // (no fallback timer holding the exchange, the upstream's body discarded).
+    StreamTap tap;
+    StreamDecoder decoder;
+    try {
+      tap = passthrough ? adapter.tap(ex.call.body().protocol(), ex.call.body().includeUsage()) : null;
+      decoder = passthrough ? null : adapter.decoder();
+    } catch (RuntimeException e) {
+      response.discardEntityBytes(materializer);
+      throw e;
+    }
     Ending ending = new Ending(ex, handle);
     // If the response is never rendered (the client left first), the stream never runs: end it anyway.
     ending.fallback.set(scheduler.scheduleOnce(d.totalTimeout().plus(deadline), ending::run, executor));
@@ -98,7 +127,6 @@ final class Answers {
       ending.cancelFallback();
     }
     if (passthrough) {
-      StreamTap tap = adapter.tap(ex.call.body().protocol(), ex.call.body().includeUsage());
       ending.usage = tap::usage;
       ending.contentEvents = tap::contentChunks;
       Source<ByteString, NotUsed> out = bytes
@@ -112,8 +140,7 @@ final class Answers {
       return new Outcome.Streamed(d.name(), response.status().intValue(), out, null, ex.timing(),
           ex.ticket().rateLimitHeaders());
     }
-    StreamDecoder decoder = adapter.decoder();
-    UsageWatch watch = new UsageWatch();
+    UsageWatch watch = new UsageWatch(ex.call.observation());
     ending.usage = () -> watch.usage;
     ending.contentEvents = () -> watch.contentEvents;
     Source<ChatEvent, NotUsed> events = bytes
@@ -130,11 +157,21 @@ final class Answers {
 
   /** Follows the neutral events of a translated stream for what it must be charged. */
   private static final class UsageWatch {
+    private final RequestObservation observation;
     volatile Usage usage;
     volatile long contentEvents;
+    String model;
+
+    UsageWatch(RequestObservation observation) {
+      this.observation = observation;
+    }
 
     ChatEvent see(ChatEvent e) {
-      if (e instanceof ChatEvent.UsageReported u) {
+      if (e instanceof ChatEvent.Started s) {
+        model = s.model();
+      } else if (e instanceof ChatEvent.Finished f) {
+        observation.responded(model, f.reason());
+      } else if (e instanceof ChatEvent.UsageReported u) {
         usage = u.usage();
       } else if (e instanceof ChatEvent.TextDelta || e instanceof ChatEvent.ToolArgumentsDelta) {
         contentEvents++;
@@ -164,7 +201,7 @@ final class Answers {
         // request stays on the heap for the whole total timeout.
         cancelFallback();
         handle.close();
-        ex.ticket().finish(Settlement.stream(usage.get(), contentEvents.getAsLong(), ex.ticket().demand(),
+        ex.settle(Settlement.stream(usage.get(), contentEvents.getAsLong(), ex.ticket().demand(),
             ex.admitted.price()));
       }
     }

@@ -121,6 +121,11 @@ final class Attempts {
     Duration remaining = ex.remaining(nanos.getAsLong());
     if (remaining.isNegative() || remaining.isZero()) {
       handle.close();
+      ex.failures.add("the request's deadline passed before " + (ex.attempts == 0 ? "an attempt" : "a retry")
+          + " could be made");
+      if (ex.attempts == 0) {
+        ex.lastError = ErrorClass.TIMEOUT;
+      }
       return giveUp(ex);
     }
     ProviderAdapter adapter = adapters.get(d.provider());
@@ -132,6 +137,8 @@ final class Attempts {
       return CompletableFuture.failedFuture(Refusal.invalid(e.getMessage(), e.param()).toException());
     }
     ex.attempts++;
+    ex.call.observation().attemptStarted(d);
+    request = ex.call.observation().propagate(request);
     Duration firstByte = shorter(d.firstByteTimeout(), remaining);
     long sentAt = nanos.getAsLong();
     CompletionStage<HttpResponse> sent = ex.call.stream()
@@ -161,6 +168,7 @@ final class Attempts {
         : new UpstreamFailure(UpstreamFailure.Kind.CONNECT, d.name(), cause.getClass().getSimpleName());
     ErrorClass ec = ErrorClass.of(f.kind());
     handle.failed(ec);
+    ex.call.observation().attemptEnded(ec.name().toLowerCase());
     metrics.attempt(d, ec.name());
     ex.failures.add(f.getMessage());
     ex.lastError = ec;
@@ -178,9 +186,10 @@ final class Attempts {
     long readFor = Math.max(1, ex.remaining(nanos.getAsLong()).toMillis());
     return Stages.direct(response.entity().toStrict(readFor, materializer)).handle((strict, e) -> {
       ByteString body = strict == null ? ByteString.emptyByteString() : strict.getData();
-      UpstreamError err = adapter.error(status, body);
+      UpstreamError err = adapter.error(status, name -> response.getHeader(name).map(HttpHeader::value), body);
       ErrorClass ec = err.errorClass();
       handle.failed(ec);
+      ex.call.observation().attemptEnded(ec.name().toLowerCase());
       metrics.attempt(d, ec.name());
       circuits.failed(ex.admitted.view(), d, status, ec, retryAfter);
       ex.failures.add(d.name() + ": HTTP " + status + " (" + redact(d, err.message()) + ")");
@@ -189,7 +198,7 @@ final class Attempts {
       ex.lastRetryAfter = retryAfter;
       if (!ec.retryable()) {
         // The upstream refused the request itself: pass its answer on, in the client's envelope.
-        ex.ticket().finish(Settlement.NOTHING_GENERATED);
+        ex.settle(Settlement.NOTHING_GENERATED);
         boolean sameProtocol = adapter.passesThrough(d, ex.call.body().protocol());
         Refusal r = new Refusal(Refusal.Kind.UPSTREAM_REFUSED, status, redact(d, err.message()),
             sameProtocol ? redact(d, err.code()) : null, sameProtocol ? redact(d, err.param()) : null,
@@ -223,14 +232,17 @@ final class Attempts {
 
   /**
    * Every attempt failed, or none could be made: one refusal naming each attempt's failure. 429
-   * when the upstreams were rate limiting, 504 when the last one timed out, 503 when no deployment
-   * could be tried, else 502.
+   * when the upstreams were rate limiting, 504 when the last one timed out or the deadline passed
+   * before the first, 503 when no deployment could be tried, else 502.
    */
   private CompletionStage<Outcome> giveUp(Exchange ex) {
-    ex.ticket().finish(Settlement.NOTHING_GENERATED);
+    ex.settle(Settlement.NOTHING_GENERATED);
     String detail = ex.failures.isEmpty() ? "no deployment is available" : String.join("; ", ex.failures);
     Refusal r;
-    if (ex.attempts == 0) {
+    if (ex.attempts == 0 && ex.lastError == ErrorClass.TIMEOUT) {
+      r = Refusal.of(Refusal.Kind.UPSTREAM_TIMEOUT, 504, "No upstream could be tried in time: " + detail + ".",
+          "upstream_timeout", null);
+    } else if (ex.attempts == 0) {
       r = Refusal.of(Refusal.Kind.UNAVAILABLE, 503, "No deployment could take the request: " + detail + ".",
           "no_available_deployment", null);
     } else if (ex.lastError == ErrorClass.RATE_LIMITED) {

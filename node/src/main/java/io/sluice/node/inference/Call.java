@@ -7,8 +7,14 @@ import java.util.function.Function;
  * body and the client's headers that a provider may pass on (for example {@code anthropic-beta}).
  *
  * @param header looks up a client request header by name; null when absent
+ * @param observation the request's lifecycle hook (traces, metrics, access log)
  */
-public record Call(ClientBody body, Function<String, String> header) {
+public record Call(ClientBody body, Function<String, String> header, RequestObservation observation) {
+
+  /** A call nobody observes. */
+  public Call(ClientBody body, Function<String, String> header) {
+    this(body, header, RequestObservation.NONE);
+  }
 
   public Operation operation() {
     return body.operation();

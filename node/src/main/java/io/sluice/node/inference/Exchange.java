@@ -44,9 +44,17 @@ final class Exchange {
     return new Outcome.Timing(startNanos, upstreamNanos, waitedNanos);
   }
 
+  /** Settles the ticket with {@code usage}, and tells the observation when this call was the one that settled it. */
+  void settle(io.sluice.persistence.UsageCounters usage) {
+    if (admitted.ticket().finish(usage)) {
+      call.observation().settled(usage);
+    }
+  }
+
   /** The request ended without a usable outcome: settle it as nothing generated, release the attempt. */
   void abandon() {
-    admitted.ticket().finish(Settlement.NOTHING_GENERATED);
+    call.observation().attemptEnded("abandoned");
+    settle(Settlement.NOTHING_GENERATED);
     if (handle != null) {
       handle.close();
     }

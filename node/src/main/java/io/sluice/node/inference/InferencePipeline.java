@@ -68,7 +68,10 @@ public final class InferencePipeline {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return admitted.thenCompose(a -> attempts.run(new Exchange(a, call, controls, startNanos)));
+    return admitted.thenCompose(a -> {
+      call.observation().admitted(a.model(), call.body().maxTokens());
+      return attempts.run(new Exchange(a, call, controls, startNanos));
+    });
   }
 
   /**

@@ -11,6 +11,13 @@ public enum Protocol {
   /** Anthropic's Messages API. */
   ANTHROPIC,
   /**
+   * Google's Gemini generateContent API (AI Studio and Vertex). Spoken by a provider only: no
+   * surface speaks it, so a Gemini deployment always translates.
+   */
+  GEMINI,
+  /** AWS Bedrock's Converse API (upstream only: no client surface speaks it). */
+  BEDROCK,
+  /**
    * OpenAI's Responses API ({@code /v1/responses}). Only OpenAI's own API (and Azure's v1 API)
    * serves it, so it passes through only to those; for any other provider it is translated.
    */

@@ -5,7 +5,7 @@ import ch.qos.logback.core.pattern.CompositeConverter;
 
 /**
  * Logback's {@code %mask(...)}: the enclosed pattern's output (message and stack trace) with
- * every credential masked by {@link SecretMask}. Bound in logback.xml; the pattern ends in
+ * every credential masked by {@link SecretMask}. Bound in logback.xml; the pattern starts with
  * {@code %nopex} so that logback does not append an unmasked stack trace of its own.
  */
 public final class MaskingConverter extends CompositeConverter<ILoggingEvent> {

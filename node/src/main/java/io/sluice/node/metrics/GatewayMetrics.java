@@ -2,6 +2,10 @@ package io.sluice.node.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -12,7 +16,10 @@ import io.sluice.node.inference.Operation;
 import io.sluice.node.routing.Deployment;
 import io.sluice.node.routing.DeploymentStates;
 import io.sluice.node.routing.OutlierDetector;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 
 /**
  * The node's Prometheus metrics, served at {@code GET /metrics}: requests by operation and
@@ -24,12 +31,33 @@ public final class GatewayMetrics {
   private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final ConcurrentHashMap<Integer, Counter> requests = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, Counter> attempts = new ConcurrentHashMap<>();
+  private final List<Consumer<StringBuilder>> expositions = new CopyOnWriteArrayList<>();
   private final Counter acquires = Counter.builder("sluice_quota_acquires")
       .description("Lease requests this node sent to tenant entities").register(registry);
   private final Counter settlements = Counter.builder("sluice_quota_settlements")
       .description("Usage settlements this node sent to tenant entities").register(registry);
 
+  private final Timer acquireTime;
+  private final Timer settlementTime;
+
+  /** With coarse journal buckets, for tests and benchmarks; the node passes its configured ones. */
   public GatewayMetrics(DeploymentStates states) {
+    this(states, List.of(Duration.ofMillis(5), Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofSeconds(5)));
+  }
+
+  /**
+   * @param journalBuckets histogram bounds of the lease and settlement round trips, each of which
+   *     ends when the tenant entity has persisted its event (a journal write)
+   */
+  public GatewayMetrics(DeploymentStates states, List<Duration> journalBuckets) {
+    Duration[] buckets = journalBuckets.toArray(Duration[]::new);
+    acquireTime = Timer.builder("sluice.quota.acquire.duration")
+        .description("Lease requests from this node until the tenant entity persisted the grant and replied")
+        .serviceLevelObjectives(buckets).register(registry);
+    settlementTime = Timer.builder("sluice.quota.settlement.duration")
+        .description("Settlements from this node until the tenant entity persisted the usage and replied"
+            + " (the journal write latency, plus one round trip)")
+        .serviceLevelObjectives(buckets).register(registry);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -81,8 +109,39 @@ public final class GatewayMetrics {
     settlements.increment();
   }
 
+  /** Records how long a lease request took to be persisted and answered. */
+  public void acquired(long nanos) {
+    acquireTime.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Records how long a settlement took to be persisted and answered. */
+  public void settled(long nanos) {
+    settlementTime.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** The registry, for the meters other parts of the node register (telemetry's histograms). */
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  /**
+   * Adds series that {@code exposition} renders itself at each scrape, after the registry's (the
+   * per-tenant series, whose label set is chosen per scrape).
+   */
+  public void expose(Consumer<StringBuilder> exposition) {
+    expositions.add(exposition);
+  }
+
   /** The Prometheus text exposition. */
   public String scrape() {
-    return registry.scrape();
+    String meters = registry.scrape();
+    if (expositions.isEmpty()) {
+      return meters;
+    }
+    StringBuilder out = new StringBuilder(meters.length() * 2).append(meters);
+    for (Consumer<StringBuilder> e : expositions) {
+      e.accept(out);
+    }
+    return out.toString();
   }
 }

@@ -325,7 +325,7 @@ public final class NettyUpstream implements AutoCloseable {
     boolean tls = "https".equalsIgnoreCase(base.getScheme());
     String host = base.getHost();
     int port = base.getPort() > 0 ? base.getPort() : tls ? 443 : 80;
-    String hostHeader = base.getPort() > 0 ? host + ":" + port : host;
+    String hostHeader = hostHeader(base);
     // One event loop per deployment: the pool's bookkeeping and all its connections on one thread.
     Bootstrap bootstrap = new Bootstrap().group(group.next()).channel(NioSocketChannel.class)
         .option(ChannelOption.TCP_NODELAY, true)
@@ -354,9 +354,30 @@ public final class NettyUpstream implements AutoCloseable {
     return new Pool(d, hostHeader, channels);
   }
 
+  /**
+   * The request target sent, when it must keep a percent-encoding that Pekko's URI model would
+   * render otherwise (Pekko decodes {@code %3A} in a path and renders it as {@code :}): a request
+   * signed over its exact path (Bedrock's SigV4) carries that path here.
+   */
+  public static final org.apache.pekko.http.javadsl.model.AttributeKey<String> RAW_TARGET =
+      org.apache.pekko.http.javadsl.model.AttributeKey.create("sluice-raw-target", String.class);
+
+  /** The path and query that go on the request line: {@link #RAW_TARGET} when set, else the URI's. */
+  public static String target(HttpRequest request) {
+    return request.getAttribute(RAW_TARGET).orElseGet(() -> request.getUri().toRelative().toString());
+  }
+
+  /**
+   * The Host header sent to a deployment at {@code base}: its host, with the port when the URL names
+   * one. A request signer (Bedrock's SigV4) signs this same value.
+   */
+  public static String hostHeader(URI base) {
+    return base.getPort() > 0 ? base.getHost() + ":" + base.getPort() : base.getHost();
+  }
+
   private static DefaultFullHttpRequest toNetty(Pool pool, HttpRequest request, ByteString body) {
     ByteBuf content = Unpooled.wrappedBuffer(body.asByteBuffer());
-    String target = request.getUri().toRelative().toString();
+    String target = target(request);
     DefaultFullHttpRequest out = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1,
         HttpMethod.valueOf(request.method().value()), target.isEmpty() ? "/" : target, content);
     HttpHeaders h = out.headers();

@@ -51,6 +51,16 @@ public interface ProviderAdapter {
   /** The upstream's error answer, classified, with every upstream string redacted of secrets. */
   UpstreamError error(int status, ByteString body);
 
+  /**
+   * As {@link #error(int, ByteString)}, for an upstream that names its errors in a header (Bedrock's
+   * {@code x-amzn-ErrorType}); the pipeline calls this one.
+   *
+   * @param header looks a response header up by name
+   */
+  default UpstreamError error(int status, Function<String, Optional<String>> header, ByteString body) {
+    return error(status, body);
+  }
+
   /** When the upstream says to retry, from its headers. */
   default Optional<Duration> retryAfter(Function<String, Optional<String>> header, Instant now) {
     return RetryAfter.fromHeaders(header, now);

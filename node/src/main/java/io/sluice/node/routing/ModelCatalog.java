@@ -104,7 +104,20 @@ public record ModelCatalog(Map<String, Model> models) {
 
   private static Deployment deployment(String model, Config d, Config m) {
     String apiKey = d.hasPath("api-key") ? d.getString("api-key") : null;
-    String baseUrl = d.getString("base-url");
+    String baseUrl;
+    if (d.hasPath("base-url")) {
+      baseUrl = d.getString("base-url");
+    } else {
+      try {
+        baseUrl = switch (d.getString("provider")) {
+          case "gemini" -> io.sluice.node.provider.gemini.GeminiAdapter.defaultBaseUrl(options(d, m));
+          case "bedrock" -> io.sluice.node.provider.bedrock.BedrockAdapter.defaultBaseUrl(options(d, m));
+          default -> d.getString("base-url");
+        };
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException.BadValue("sluice.models." + model + ".deployments.base-url", e.getMessage());
+      }
+    }
     while (baseUrl.endsWith("/")) {
       baseUrl = baseUrl.substring(0, baseUrl.length() - 1);
     }

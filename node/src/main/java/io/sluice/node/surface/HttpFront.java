@@ -11,6 +11,7 @@ import io.sluice.node.inference.InferencePipeline;
 import io.sluice.node.inference.Operation;
 import io.sluice.node.inference.Outcome;
 import io.sluice.node.inference.Refusal;
+import io.sluice.node.inference.RequestObservation;
 import io.sluice.node.inference.chat.ChatEvent;
 import io.sluice.node.inference.chat.StreamEncoder;
 import io.sluice.node.metrics.GatewayMetrics;
@@ -58,14 +59,22 @@ public final class HttpFront {
   private final InferencePipeline pipeline;
   private final GatewayMetrics metrics;
   private final Materializer materializer;
+  private final RequestObservation.Factory observer;
 
   public HttpFront(NodeSettings settings, RoutingSettings routing, InferencePipeline pipeline, GatewayMetrics metrics,
       Materializer materializer) {
+    this(settings, routing, pipeline, metrics, materializer, RequestObservation.Factory.NONE);
+  }
+
+  /** @param observer makes each request's {@link RequestObservation} (traces, metrics, access log) */
+  public HttpFront(NodeSettings settings, RoutingSettings routing, InferencePipeline pipeline, GatewayMetrics metrics,
+      Materializer materializer, RequestObservation.Factory observer) {
     this.settings = settings;
     this.routing = routing;
     this.pipeline = pipeline;
     this.metrics = metrics;
     this.materializer = materializer;
+    this.observer = observer;
   }
 
   /** What a surface does with an authenticated, scanned request. */
@@ -77,7 +86,7 @@ public final class HttpFront {
   /** Serves one inference request of {@code op} in {@code dialect}. Never fails: refusals are responses. */
   public CompletionStage<HttpResponse> infer(HttpRequest request, Dialect dialect, Operation op) {
     return handle(request, dialect, op, bytes -> dialect.scan(bytes, op), (view, call, controls, start) ->
-        pipeline.infer(view, call, controls, start).thenApply(outcome -> render(dialect, call.body(), outcome)));
+        pipeline.infer(view, call, controls, start).thenApply(outcome -> render(dialect, call, outcome)));
   }
 
   /**
@@ -88,28 +97,41 @@ public final class HttpFront {
   public CompletionStage<HttpResponse> handle(HttpRequest request, Dialect dialect, Operation op,
       Function<byte[], ClientBody> scanner, Handler handler) {
     long start = pipeline.now();
+    Function<String, String> headers = name -> request.getHeader(name).map(HttpHeader::value).orElse(null);
+    String surface = dialect.protocol().name().toLowerCase(java.util.Locale.ROOT);
     Controls controls;
     try {
       controls = controls(request, start);
     } catch (Refusal.Refused r) {
       request.discardEntityBytes(materializer);
-      return CompletableFuture.completedFuture(withId(failure(dialect, r), requestId(request)));
+      String requestId = requestId(request);
+      RequestObservation obs = observer.start(surface, op, requestId, start, headers);
+      HttpResponse response = failure(dialect, r, obs);
+      metrics.request(op, response.status().intValue());
+      obs.finished(response.status().intValue());
+      return CompletableFuture.completedFuture(withId(response, requestId));
     }
+    RequestObservation obs = observer.start(surface, op, controls.requestId(), start, headers);
     HttpHeader id = RawHeader.create("x-sluice-request-id", controls.requestId());
-    return pipeline.authenticate(dialect.key(request)).handle((view, refused) -> {
+    String key = dialect.key(request);
+    return pipeline.authenticate(key).handle((view, refused) -> {
+      if (view != null) {
+        obs.authenticated(view, key);
+      }
       if (refused == null && request.entity().getContentLengthOption().orElse(0L) > settings.maxRequestBodyBytes()) {
         refused = Refusal.tooLarge(settings.maxRequestBodyBytes()).toException();
       }
       if (refused != null) {
         request.discardEntityBytes(materializer);
-        return CompletableFuture.completedFuture(failure(dialect, refused));
+        return CompletableFuture.completedFuture(failure(dialect, refused, obs));
       }
       return body(request).thenCompose(bytes -> {
-        Call call = new Call(scanner.apply(bytes), name -> request.getHeader(name).map(HttpHeader::value).orElse(null));
+        Call call = new Call(scanner.apply(bytes), headers, obs);
         return handler.serve(view, call, controls, start);
-      }).exceptionally(e -> failure(dialect, e));
+      }).exceptionally(e -> failure(dialect, e, obs));
     }).thenCompose(r -> r).thenApply(response -> {
       metrics.request(op, response.status().intValue());
+      obs.finished(response.status().intValue());
       return response.addHeader(id);
     });
   }
@@ -133,7 +155,9 @@ public final class HttpFront {
         });
   }
 
-  private HttpResponse render(Dialect dialect, ClientBody body, Outcome outcome) {
+  private HttpResponse render(Dialect dialect, Call call, Outcome outcome) {
+    ClientBody body = call.body();
+    RequestObservation obs = call.observation();
     HttpResponse response;
     if (outcome instanceof Outcome.Whole whole) {
       ByteString data = whole.passthrough() != null
@@ -155,17 +179,27 @@ public final class HttpFront {
       }
       response = HttpResponse.create().withStatus(StatusCodes.get(streamed.status()))
           .withEntity(HttpEntities.createChunked(MediaTypes.TEXT_EVENT_STREAM.toContentType(),
-              bytes.filter(b -> !b.isEmpty())));
+              bytes.filter(b -> !b.isEmpty()).map(b -> {
+                obs.firstByte();
+                return b;
+              })));
     }
+    long overhead = outcome.overheadNanos(pipeline.now());
+    obs.served(outcome instanceof Outcome.Streamed, overhead);
     return response.addHeaders(List.of(
         RawHeader.create("x-sluice-deployment", outcome.deployment()),
-        RawHeader.create("x-sluice-overhead-ms", millis(outcome.overheadNanos(pipeline.now())))))
+        RawHeader.create("x-sluice-overhead-ms", millis(overhead))))
         .addHeaders(outcome.headers());
   }
 
   /** A failure of any step as the dialect's error response, with Retry-After and the refusal's headers. */
   public HttpResponse failure(Dialect dialect, Throwable failure) {
+    return failure(dialect, failure, RequestObservation.NONE);
+  }
+
+  private HttpResponse failure(Dialect dialect, Throwable failure, RequestObservation obs) {
     Refusal r = refusal(Responses.unwrap(failure));
+    obs.refused(r);
     HttpResponse response = dialect.error(r).addHeaders(r.headers());
     if (r.retryAfterSeconds() > 0) {
       response = response.addHeader(RawHeader.create("Retry-After", Long.toString(r.retryAfterSeconds())));

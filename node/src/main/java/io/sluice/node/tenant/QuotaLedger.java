@@ -37,6 +37,31 @@ public final class QuotaLedger {
     }
   }
 
+  /**
+   * What a decision caps usage at: the tenant's limits with one region, or a region's escrow
+   * rights under them with several ({@link Escrow#caps}). -1 means unlimited.
+   */
+  public interface Caps {
+    long limit(Quantity q);
+
+    long slots();
+
+    /** The tenant's own limits. */
+    static Caps of(TenantLimits limits) {
+      return new Caps() {
+        @Override
+        public long limit(Quantity q) {
+          return QuotaLedger.limit(limits, q);
+        }
+
+        @Override
+        public long slots() {
+          return slotLimit(limits);
+        }
+      };
+    }
+  }
+
   /** The limit of {@code q}, or -1 when unlimited. Spend limits are in nano-USD. */
   public static long limit(TenantLimits limits, Quantity q) {
     return switch (q) {
@@ -132,11 +157,17 @@ public final class QuotaLedger {
    */
   public Grant decide(TenantState s, String node, Map<Quantity, Long> needed, Map<Quantity, Long> wanted,
       long slotsNeeded, long slotsWanted, Instant now) {
+    return decide(s, Caps.of(s.limits()), node, needed, wanted, slotsNeeded, slotsWanted, now);
+  }
+
+  /** {@link #decide} against {@code caps} instead of the tenant's limits. */
+  public Grant decide(TenantState s, Caps caps, String node, Map<Quantity, Long> needed, Map<Quantity, Long> wanted,
+      long slotsNeeded, long slotsWanted, Instant now) {
     int nodes = liveNodes(s, node, now);
     Map<Quantity, Long> amounts = new EnumMap<>(Quantity.class);
     Map<Quantity, Instant> exhausted = new EnumMap<>(Quantity.class);
     for (Quantity q : Quantity.values()) {
-      long limit = limit(s.limits(), q);
+      long limit = caps.limit(q);
       long need = Math.max(0, needed.getOrDefault(q, 0L));
       long want = Math.max(need, wanted.getOrDefault(q, 0L));
       if (limit < 0 || want == 0) {
@@ -154,7 +185,7 @@ public final class QuotaLedger {
     }
     long slots = 0;
     boolean slotsExhausted = false;
-    long slotLimit = slotLimit(s.limits());
+    long slotLimit = caps.slots();
     if (slotLimit >= 0 && Math.max(slotsNeeded, slotsWanted) > 0) {
       long available = Math.max(0, slotLimit - liveSlots(s, now));
       if (available < slotsNeeded) {

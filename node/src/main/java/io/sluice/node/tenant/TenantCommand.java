@@ -82,6 +82,19 @@ public sealed interface TenantCommand extends CborSerializable {
   record ReportUpstream(String deployment, int status, String error, long retryAfterMillis, boolean success)
       implements TenantCommand {}
 
+  /**
+   * A replicated entity saw another region's request for rights and answers it when it can
+   * ({@link Escrow#answers}). Sent by the entity to itself; never by a node.
+   */
+  record AnswerWants() implements TenantCommand {}
+
+  /**
+   * A replicated entity read the tenant's single-region journal ({@code Tenant|<id>}) and imports
+   * what it found, or nothing when {@code legacy} does not exist or could not be read (then null).
+   * Sent by the entity to itself; never by a node.
+   */
+  record LegacyLoaded(TenantState legacy) implements TenantCommand {}
+
   /** The answer to {@link Acquire}. */
   record LeaseReply(boolean tenantActive, Map<Quantity, Long> granted, Map<WindowKind, Long> windows,
       long slots, Instant expiresAt, Map<Quantity, Instant> exhausted, boolean slotsExhausted,

@@ -172,6 +172,9 @@ public final class TenantEntity
     if (command instanceof RevokeKey c) {
       return s.exists() ? onRevokeKey(s, c) : Effect().reply(c.replyTo(), rejected(Rejection.NOT_FOUND));
     }
+    if (command instanceof TenantCommand.AnswerWants || command instanceof TenantCommand.LegacyLoaded) {
+      return Effect().noReply(); // only a replicated entity answers other regions or imports
+    }
     throw new IllegalArgumentException("unknown tenant command " + command.getClass().getName());
   }
 

@@ -118,7 +118,7 @@ public final class TenantIndex {
           loading.completeExceptionally(error);
           return;
         }
-        String[] ids = pids.stream().filter(p -> p.startsWith(PREFIX)).map(p -> p.substring(PREFIX.length()))
+        String[] ids = pids.stream().filter(p -> p.startsWith(PREFIX)).map(TenantIndex::tenantOf)
             .sorted().distinct().toArray(String[]::new);
         // Ids added while the query ran may be missing from its answer: keep them.
         Loaded during = current.get();
@@ -128,6 +128,16 @@ public final class TenantIndex {
       });
       return loading;
     }
+  }
+
+  /**
+   * The tenant of a persistence id: {@code Tenant|<id>} with one region, {@code
+   * Tenant|<id>|<region>} for each region's replica with several (tenant ids hold no '|').
+   */
+  static String tenantOf(String persistenceId) {
+    String rest = persistenceId.substring(PREFIX.length());
+    int bar = rest.indexOf('|');
+    return bar < 0 ? rest : rest.substring(0, bar);
   }
 
   private static String[] merge(String[] a, String[] b) {

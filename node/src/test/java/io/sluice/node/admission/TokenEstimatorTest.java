@@ -57,4 +57,43 @@ class TokenEstimatorTest {
     int counted = ESTIMATOR.counter("cl100k").count(text);
     assertTrue(Math.abs(counted - expected) <= 3, () -> counted + " vs jtokkit's " + expected);
   }
+
+  @Test
+  void forRequest_textsWithinTheBudget_countExactly() {
+    var counter = ESTIMATOR.forRequest("o200k", 1 << 20);
+    for (String text : new String[] {"Hello, world!", "The quick brown fox", randomLetters(20_000, 13)}) {
+      assertEquals(ESTIMATOR.countO200k(text), counter.count(text));
+    }
+  }
+
+  @Test
+  void budgeted_requestBeyondItsBudget_exactCounterSeesAtMostTheBudget() {
+    long[] seen = {0};
+    io.sluice.node.inference.TokenCounter recording = text -> {
+      seen[0] += text.length();
+      return ESTIMATOR.countO200k(text);
+    };
+    var counter = TokenEstimator.budgeted(recording, 50_000);
+    long total = 0;
+    for (int i = 0; i < 40; i++) {
+      total += counter.count(randomLetters(10_000, 100 + i)); // 400,000 chars in 40 texts
+    }
+    assertEquals(50_000, seen[0]);
+    long exact = 0;
+    for (int i = 0; i < 40; i++) {
+      exact += ESTIMATOR.countO200k(randomLetters(10_000, 100 + i));
+    }
+    long expected = exact;
+    long estimated = total;
+    // Homogeneous text: the estimate from the counted eighth is within 5% of the exact count.
+    assertTrue(Math.abs(estimated - expected) <= expected / 20, () -> estimated + " vs exact " + expected);
+  }
+
+  @Test
+  void budgeted_zeroBudget_estimatesAQuarterTokenPerChar() {
+    var counter = TokenEstimator.budgeted(text -> {
+      throw new AssertionError("no exact counting with a zero budget");
+    }, 0);
+    assertEquals(250, counter.count("x".repeat(1000)));
+  }
 }

@@ -68,13 +68,16 @@ class SecretMaskTest {
     Map<String, String> rules = new HashMap<>();
     rules.put("mask", MaskingConverter.class.getName());
     context.putObject(ch.qos.logback.core.CoreConstants.PATTERN_RULE_REGISTRY, rules);
-    layout.setPattern("%-5level - %mask(%msg%n%ex)%nopex");
+    layout.setPattern("%nopex%-5level - %mask(%msg%n%ex)");
     layout.start();
     LoggingEvent event = new LoggingEvent("x", context.getLogger("t"), Level.WARN,
         "bad header Authorization: Bearer {}", new IllegalStateException("key sk-sluice.acme." + SECRET),
         new Object[] {SECRET});
     String out = layout.doLayout(event);
     assertFalse(out.contains(SECRET), out);
+    // The stack trace is printed once, inside %mask: logback appended none of its own.
+    assertEquals(out.indexOf("IllegalStateException"), out.lastIndexOf("IllegalStateException"), out);
     assertTrue(out.contains("IllegalStateException"), out);
+    assertFalse(out.contains("%"), out);
   }
 }

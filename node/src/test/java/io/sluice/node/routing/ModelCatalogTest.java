@@ -154,6 +154,23 @@ class ModelCatalogTest {
   }
 
   @Test
+  void from_bedrockWithoutBaseUrl_runtimeEndpointOfItsAwsRegion() {
+    Deployment d = ModelCatalog.from(config("sluice.models.m.deployments = [{ provider = bedrock, region = "
+        + "\"eu-west-1\", model = \"anthropic.claude-3-5-sonnet-20240620-v1:0\" }]")).get("m").deployments().get(0);
+    assertEquals("https://bedrock-runtime.eu-west-1.amazonaws.com", d.baseUrl());
+    assertEquals("eu-west-1", d.option("region", null));
+    Deployment aws = ModelCatalog.from(config("sluice.models.m.deployments = [{ provider = bedrock, region = r1, "
+        + "aws-region = us-west-2 }]")).get("m").deployments().get(0);
+    assertEquals("https://bedrock-runtime.us-west-2.amazonaws.com", aws.baseUrl());
+  }
+
+  @Test
+  void from_bedrockWithoutBaseUrlOrRegion_fails() {
+    Config c = config("sluice.models.m.deployments = [{ provider = bedrock }]");
+    assertThrows(ConfigException.class, () -> ModelCatalog.from(c));
+  }
+
+  @Test
   void models_catalog_unmodifiable() {
     ModelCatalog c = twoModels();
     assertThrows(UnsupportedOperationException.class, () -> c.models().clear());

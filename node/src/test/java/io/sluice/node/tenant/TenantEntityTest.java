@@ -185,6 +185,13 @@ class TenantEntityTest {
   }
 
   @Test
+  void answerWants_singleRegion_persistsNothing() {
+    create(new TenantLimits(10L, null, null, null, null, null), null);
+    assertTrue(entity.runCommand(new TenantCommand.AnswerWants()).hasNoEvents());
+    expectNothingPublished();
+  }
+
+  @Test
   void lookup_existingTenant_returnsCurrentState() {
     TenantState s = create(null, List.of("a"));
     var result = entity.<TenantState>runCommand(Lookup::new);

@@ -47,6 +47,12 @@ class TenantIndexTest {
   }
 
   @Test
+  void page_replicatedPersistenceIds_listEachTenantOnce() {
+    journal.addAll(List.of("Tenant|acme|r1", "Tenant|acme|r2", "Tenant|beta", "Tenant|beta|r2"));
+    assertEquals(List.of("acme", "beta"), join(index().page(null, null, 10)).ids());
+  }
+
+  @Test
   void page_search_matchesSubstringsCaseInsensitively() {
     journal.addAll(List.of("Tenant|acme", "Tenant|big-acme", "Tenant|beta"));
     TenantIndex.Page p = join(index().page("ACM", null, 50));

@@ -1,6 +1,6 @@
 package io.sluice.bench;
 
-import io.sluice.node.api.RequestScan;
+import io.sluice.node.surface.openai.RequestScan;
 import io.sluice.node.inference.Operation;
 import java.io.IOException;
 import java.io.InputStream;

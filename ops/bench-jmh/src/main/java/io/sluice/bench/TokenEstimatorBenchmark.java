@@ -1,9 +1,10 @@
 package io.sluice.bench;
 
+import io.sluice.node.inference.TokenCounter;
 import com.knuddels.jtokkit.Encodings;
 import com.knuddels.jtokkit.api.EncodingType;
 import io.sluice.node.admission.TokenEstimator;
-import io.sluice.node.api.RequestScan;
+import io.sluice.node.surface.openai.RequestScan;
 import io.sluice.node.inference.Operation;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -39,7 +40,7 @@ public class TokenEstimatorBenchmark {
   public String estimator;
 
   byte[] body;
-  RequestScan.TokenCounter counter;
+  TokenCounter counter;
 
   @Setup
   public void setup() throws RequestScan.InvalidRequest {

@@ -20,17 +20,26 @@ public final class Main {
         --tokens          completion tokens per response (default 16)
         --error-rate      fraction in [0,1] of inference requests answered with an error (default 0)
         --error-status    HTTP status of those errors (default 500)
-        --api-key         require 'Authorization: Bearer K' on /v1/* (/v1/messages: or 'x-api-key: K') (default: none)
+        --api-key         require 'Authorization: Bearer K' on /v1/* (/v1/messages: or 'x-api-key: K';
+                          Gemini paths: or 'x-goog-api-key: K') (default: none)
         --threads         Netty event-loop threads (default 1)
-      OpenAI: /v1/chat/completions, /v1/embeddings, /v1/completions (legacy), /v1/models, /v1/responses
-      (Responses API: items, function tools, max_output_tokens, response.* events). Azure OpenAI:
-      /openai/deployments/{d}/chat/completions|embeddings|completions?api-version=V (api-version
-      required) and /openai/v1/..., authenticated by an 'api-key' header. Anthropic: /v1/messages (needs an
-      anthropic-version header; tool use, max_tokens, event: lines), /v1/messages/count_tokens.
+      OpenAI: /v1/chat/completions (tool calls, max_tokens), /v1/embeddings, /v1/completions (legacy),
+      /v1/models, /v1/responses (Responses API: items, function tools, max_output_tokens, response.*
+      events). Azure OpenAI: /openai/deployments/{d}/chat/completions|embeddings|completions?api-version=V
+      (api-version required) and /openai/v1/..., authenticated by an 'api-key' header. Anthropic:
+      /v1/messages (needs an anthropic-version header; tool use, max_tokens, event: lines),
+      /v1/messages/count_tokens.
+      Gemini: POST /v1beta/models/M:generateContent and :streamGenerateContent (?alt=sse: SSE, else a
+      JSON array), also under v1/v1beta1 and Vertex's /v1/projects/P/locations/L/publishers/google/
+      models/M:... (function calls with thoughtSignature, maxOutputTokens, Google's error envelope).
+      AWS Bedrock: /model/{id}/converse and /converse-stream (event-stream frames), SigV4 verified
+      against AKIAMOCKEXAMPLE00000 / mock/secret/access/key/EXAMPLEKEY000000000 unless POST /mock/config
+      {"aws": {"access_key_id", "secret_access_key", "session_token"}} sets others; knobs from /mock/config.
       A request body may override per request: "mock": {"latency_ms", "ttft_ms", "inter_token_ms",
       "tokens", "status", "retry_after", "fail_after_tokens", "usage": {"input_tokens", "output_tokens",
-      "cache_creation_input_tokens", "cache_read_input_tokens"}} and, on /v1/messages and /v1/responses,
-      "tool_use", "error_after_tokens", "error_type". Introspection: GET /mock/stats, POST /mock/reset,
+      "cache_creation_input_tokens", "cache_read_input_tokens", "thoughts_tokens" (Gemini)}, "tool_use"} and,
+      on /v1/messages, /v1/responses and Gemini paths, "error_after_tokens" ("error_type": Messages and
+      Responses only). Introspection: GET /mock/stats, POST /mock/reset,
       GET /mock/last-request; POST /mock/config {"error_rate", "latency_ms", "script": [status, ...],
       "mock": {knobs for every request}}.""";
 

@@ -38,6 +38,9 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class MockHandler extends ChannelInboundHandlerAdapter {
   private static final String REQUEST_ID = "request-id";
+  private static final java.util.regex.Pattern GEMINI_PATH = java.util.regex.Pattern.compile(
+      "/v1(?:beta1?)?/(?:models|projects/[^/]+/locations/[^/]+/publishers/google/models|publishers/google/models)"
+          + "/[^/:]+:(?:generateContent|streamGenerateContent)");
   private static final int RATE_LIMIT_REQUESTS = 4000;
   private static final int RATE_LIMIT_TOKENS = 400_000;
   /** Counts of what a Messages request held, so tests can check what a gateway translated; see AnthropicRequest#summary. */
@@ -53,9 +56,12 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
   }
 
   private enum Route {
-    CHAT, EMBEDDINGS, COMPLETIONS, RESPONSES, MESSAGES, COUNT_TOKENS, MODELS, STATS, RESET, CONFIG, LAST_REQUEST, NOT_FOUND, BAD_METHOD, BAD_HTTP;
+    CHAT, EMBEDDINGS, COMPLETIONS, RESPONSES, MESSAGES, COUNT_TOKENS, GEMINI, CONVERSE, MODELS, STATS, RESET, CONFIG, LAST_REQUEST, NOT_FOUND, BAD_METHOD, BAD_HTTP;
 
     static Route of(HttpMethod m, String path) {
+      if (BedrockMode.isConverse(path)) {
+        return m == HttpMethod.POST ? CONVERSE : BAD_METHOD;
+      }
       return switch (path) {
         case "/v1/chat/completions" -> m == HttpMethod.POST ? CHAT : BAD_METHOD;
         case "/v1/embeddings" -> m == HttpMethod.POST ? EMBEDDINGS : BAD_METHOD;
@@ -68,8 +74,17 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
         case "/mock/reset" -> m == HttpMethod.POST ? RESET : BAD_METHOD;
         case "/mock/config" -> m == HttpMethod.POST ? CONFIG : BAD_METHOD;
         case "/mock/last-request" -> m == HttpMethod.GET ? LAST_REQUEST : BAD_METHOD;
-        default -> NOT_FOUND;
+        default -> geminiPath(path) ? (m == HttpMethod.POST ? GEMINI : BAD_METHOD) : NOT_FOUND;
       };
+    }
+
+    /**
+     * A Gemini generateContent path, under any of the API's versions (v1, v1beta, v1beta1): AI
+     * Studio's {@code /v1beta/models/M:…}, Vertex's {@code /v1/projects/P/locations/L/publishers/
+     * google/models/M:…} or express mode's {@code /v1/publishers/google/models/M:…}.
+     */
+    static boolean geminiPath(String path) {
+      return GEMINI_PATH.matcher(path).matches();
     }
   }
 
@@ -85,6 +100,8 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     final boolean inference;
     /** A Messages-mode path: answered in Anthropic's envelope, with its headers read below. */
     final boolean anthropic;
+    /** A Gemini-mode path: answered in Google's envelope; {@code apiKey} is its x-goog-api-key. */
+    final boolean gemini;
     final String query;
     final String apiKey;
     final String anthropicVersion;
@@ -94,6 +111,10 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     /** The query string and Azure's api-key header, as recorded for an OpenAI-mode request. */
     final String rawQuery;
     final String azureKey;
+    /** Converse: every request header (the signature covers any of them). */
+    final io.netty.handler.codec.http.HttpHeaders headers;
+    /** Converse: the encoded event-stream frames still to write. */
+    java.util.Iterator<BedrockMode.Frame> frames;
     private boolean left;
     ScheduledFuture<?> timer;
     // streaming state
@@ -109,6 +130,12 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     long completionTokens;
     AnthropicReply reply;
     ResponsesReply responsesReply;
+    /** OpenAI mode: text tokens before the tool call (when there is one), the call and its finish reason. */
+    int textTokens;
+    AnthropicRequest.Tool tool;
+    String toolId;
+    String finishReason = "stop";
+    GeminiReply geminiReply;
     String summary;
     int errorAfter;
     String errorType;
@@ -130,7 +157,12 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       azureKey = req.headers().get("api-key");
       route = decoded ? Route.of(method, azure != null ? azure.openAiPath() : path) : Route.BAD_HTTP;
       anthropic = path.startsWith("/v1/messages");
-      if (anthropic) {
+      gemini = route == Route.GEMINI;
+      if (gemini) {
+        query = q < 0 ? null : uri.substring(q + 1);
+        apiKey = req.headers().get("x-goog-api-key");
+        anthropicVersion = anthropicBeta = null;
+      } else if (anthropic) {
         query = q < 0 ? null : uri.substring(q + 1);
         apiKey = req.headers().get("x-api-key");
         anthropicVersion = req.headers().get("anthropic-version");
@@ -138,8 +170,10 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       } else {
         query = apiKey = anthropicVersion = anthropicBeta = null;
       }
+      headers = route == Route.CONVERSE ? req.headers().copy() : null;
       inference = route == Route.CHAT || route == Route.EMBEDDINGS || route == Route.MESSAGES
-          || route == Route.COUNT_TOKENS || route == Route.COMPLETIONS || route == Route.RESPONSES;
+          || route == Route.COUNT_TOKENS || route == Route.COMPLETIONS || route == Route.RESPONSES
+          || route == Route.GEMINI || route == Route.CONVERSE;
       if (inference) {
         state.stats.arrived();
       }
@@ -208,6 +242,8 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       case CHAT, EMBEDDINGS, COMPLETIONS -> inference(ex);
       case RESPONSES -> responses(ex);
       case MESSAGES, COUNT_TOKENS -> messages(ex);
+      case GEMINI -> gemini(ex);
+      case CONVERSE -> converse(ex);
       case MODELS -> {
         if (authorized(ex)) {
           json(ex, OK, Payloads.MODELS);
@@ -243,8 +279,8 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void inference(Exchange ex) {
-    state.last = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body, null, ex.rawQuery,
-        ex.azureKey);
+    state.last = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body, null, null,
+        ex.rawQuery, ex.azureKey);
     if (!authorized(ex)) {
       return;
     }
@@ -284,27 +320,52 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     int tokens = r.tokens >= 0 ? r.tokens : s.tokens();
-    String id = state.nextCompletionId();
-    long created = System.currentTimeMillis() / 1000;
-    int promptTokens = r.usageInput >= 0 ? (int) r.usageInput : r.promptTokens();
-
-    long completionTokens = r.usageOutput >= 0 ? r.usageOutput : tokens;
     boolean completions = ex.route == Route.COMPLETIONS;
-    if (completions) {
-      promptTokens = r.usageInput >= 0 ? (int) r.usageInput : (int) Math.min(Integer.MAX_VALUE, r.inputTokens);
+    AnthropicRequest.Tool tool;
+    try {
+      tool = completions ? null : r.chosenTool();
+    } catch (MockRequest.Invalid e) {
+      error(ex, 400, e.getMessage(), e.param, e.code);
+      return;
     }
-    int prompt = promptTokens;
+    // A tool call replaces the text; max_tokens bounds the deltas: text beyond it is cut, a call that
+    // does not fit is dropped, and the finish reason is then "length". The legacy completions mode
+    // has neither: it sends its tokens and stops.
+    int text = tool != null ? 0 : tokens;
+    String finish = tool != null ? "tool_calls" : "stop";
+    if (!completions && r.maxTokens >= 0 && text > r.maxTokens) {
+      text = (int) r.maxTokens;
+      finish = "length";
+    } else if (tool != null && r.maxTokens >= 0 && tool.inputPieces().size() > r.maxTokens) {
+      tool = null;
+      finish = "length";
+    }
+    int deltas = text + (tool == null ? 0 : tool.inputPieces().size());
+    String id = state.nextCompletionId();
+    String toolId = tool == null ? null : "call_mock_" + state.nextId();
+    long created = System.currentTimeMillis() / 1000;
+    int promptTokens = r.usageInput >= 0 ? (int) r.usageInput
+        : completions ? (int) Math.min(Integer.MAX_VALUE, r.inputTokens) : r.promptTokens();
+    long completionTokens = r.usageOutput >= 0 ? r.usageOutput : deltas;
     if (!stream) {
+      AnthropicRequest.Tool called = tool;
+      int textTokens = text;
+      String finishReason = finish;
       later(ex, delay, () -> json(ex, OK, completions
-          ? CompletionsPayloads.completion(id.replace("chatcmpl-", "cmpl-"), created, r.model, tokens, prompt,
-              completionTokens)
-          : Payloads.chatCompletion(id, created, r.model, tokens, prompt, completionTokens)));
+          ? CompletionsPayloads.completion(id.replace("chatcmpl-", "cmpl-"), created, r.model, textTokens,
+              promptTokens, completionTokens)
+          : Payloads.chatCompletion(id, created, r.model, textTokens, called, toolId, finishReason, promptTokens,
+              completionTokens)));
       return;
     }
     ex.stream = true;
     ex.head = completions ? CompletionsPayloads.chunkHead(id.replace("chatcmpl-", "cmpl-"), created, r.model)
         : Payloads.chunkHead(id, created, r.model);
-    ex.tokens = tokens;
+    ex.tokens = deltas;
+    ex.textTokens = text;
+    ex.tool = tool;
+    ex.toolId = toolId;
+    ex.finishReason = finish;
     ex.failAfter = r.failAfterTokens;
     ex.interTokenMs = pick(r.interTokenMs, s.interTokenMs());
     ex.includeUsage = r.includeUsage;
@@ -442,8 +503,8 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
    * OpenAI's envelope, and the request's {@code x-mock-request-summary}.
    */
   private void responses(Exchange ex) {
-    state.last = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body, null, ex.rawQuery,
-        ex.azureKey);
+    state.last = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body, null, null,
+        ex.rawQuery, ex.azureKey);
     if (!authorized(ex)) {
       return;
     }
@@ -557,6 +618,215 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     return true;
   }
 
+  /**
+   * A Gemini generateContent or streamGenerateContent path: the Gemini API's wire format, with the
+   * same knobs, delays and failure injection as the other modes, and errors in Google's envelope.
+   * A stream is SSE with {@code alt=sse} and a JSON array of the same responses without it.
+   */
+  private void gemini(Exchange ex) {
+    ServerState.Recorded recorded = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body,
+        null, new ServerState.Recorded.Gemini(ex.query, ex.apiKey, null), null, null);
+    state.last = recorded;
+    String key = state.settings.apiKey();
+    if (key != null && !key.equals(ex.apiKey) && !state.requiredAuthorization.equals(ex.authorization)) {
+      if (ex.apiKey == null && ex.authorization == null) {
+        geminiError(ex, 403, "Method doesn't allow unregistered callers (callers without established identity). "
+            + "Please use API Key or other form of API consumer identity to call this API.", null);
+      } else {
+        geminiError(ex, 400, "API key not valid. Please pass a valid API key.", "API_KEY_INVALID");
+      }
+      return;
+    }
+    GeminiRequest r;
+    try {
+      r = GeminiRequest.parse(state.json, ex.body, state.defaults);
+    } catch (MockRequest.Invalid e) {
+      geminiError(ex, 400, e.getMessage(), null);
+      return;
+    } catch (IOException e) {
+      geminiError(ex, 400, "Invalid JSON payload received.", null);
+      return;
+    }
+    String summary = r.summary();
+    state.last = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body, null,
+        new ServerState.Recorded.Gemini(ex.query, ex.apiKey, summary), null, null);
+    MockRequest k = r.knobs;
+    MockSettings s = state.settings;
+    boolean stream = ex.path.endsWith(":streamGenerateContent");
+    long baseLatency = state.latencyMs >= 0 ? state.latencyMs : s.latencyMs();
+    long delay = stream ? pick(k.ttftMs, s.ttftMs()) : pick(k.latencyMs, baseLatency);
+    int status = status(k);
+    if (status != 200) {
+      later(ex, delay, () -> geminiError(ex, status, "Mock upstream failure (status " + status + ").", null));
+      return;
+    }
+    int slash = ex.path.lastIndexOf("/models/");
+    String model = ex.path.substring(slash + "/models/".length(), ex.path.lastIndexOf(':'));
+    GeminiReply reply;
+    try {
+      reply = new GeminiReply("mock-" + state.nextId(), model, r, k.tokens >= 0 ? k.tokens : s.tokens());
+    } catch (MockRequest.Invalid e) {
+      geminiError(ex, 400, e.getMessage(), null);
+      return;
+    }
+    boolean sse = ex.query != null && java.util.Arrays.asList(ex.query.split("&")).contains("alt=sse");
+    if (!stream || !sse) {
+      String body = stream ? reply.array() : reply.whole();
+      later(ex, delay, () -> {
+        DefaultFullHttpResponse res = response(ex, OK, body);
+        res.headers().set(REQUEST_SUMMARY, summary);
+        finish(ex, res);
+      });
+      return;
+    }
+    ex.stream = true;
+    ex.geminiReply = reply;
+    ex.summary = summary;
+    ex.failAfter = k.failAfterTokens;
+    ex.errorAfter = k.errorAfterTokens;
+    ex.interTokenMs = pick(k.interTokenMs, s.interTokenMs());
+    later(ex, delay, () -> geminiStep(ex));
+  }
+
+  /** Writes the next events of a Gemini SSE stream; reschedules itself while an inter-token delay applies. */
+  private void geminiStep(Exchange ex) {
+    GeminiReply reply = ex.geminiReply;
+    if (!ex.headersSent) {
+      ex.headersSent = true;
+      HttpResponse res = new DefaultHttpResponse(HTTP_1_1, OK);
+      res.headers()
+          .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream")
+          .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
+          .set(REQUEST_SUMMARY, ex.summary);
+      connectionHeader(ex, res);
+      ctx.write(res);
+    }
+    while (current == ex) { // a failed write may have closed the connection under us
+      if (ex.sent == reply.events()) {
+        finish(ex, LastHttpContent.EMPTY_LAST_CONTENT);
+        return;
+      }
+      if (ex.sent == ex.failAfter) {
+        dieMidStream(ex);
+        return;
+      }
+      if (ex.sent == ex.errorAfter) {
+        String event = GeminiReply.errorEvent(503, "Mock upstream failure mid-stream.");
+        finish(ex, new DefaultLastHttpContent(ByteBufUtil.writeUtf8(ctx.alloc(), event)));
+        return;
+      }
+      ctx.writeAndFlush(content(reply.event(ex.sent)));
+      ex.sent++;
+      if (ex.interTokenMs > 0 && ex.sent < reply.events()) {
+        later(ex, ex.interTokenMs, () -> geminiStep(ex));
+        return;
+      }
+    }
+  }
+
+  private void geminiError(Exchange ex, int code, String message, String reason) {
+    finish(ex, response(ex, HttpResponseStatus.valueOf(code), GeminiReply.error(code, message, reason)));
+  }
+
+  /** {@code /model/{id}/converse} and {@code /converse-stream}: AWS Bedrock's Converse API, see {@link BedrockMode}. */
+  private void converse(Exchange ex) {
+    state.last = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body);
+    BedrockMode.Refusal refused = BedrockMode.authenticate(ex.path, ex.headers::get, ex.body, state.aws,
+        state.settings.apiKey());
+    if (refused != null) {
+      awsError(ex, refused.status(), refused.errorType(), refused.message());
+      return;
+    }
+    BedrockMode.Request r;
+    try {
+      r = BedrockMode.Request.parse(state.json, ex.body);
+    } catch (MockRequest.Invalid e) {
+      awsError(ex, 400, "ValidationException", e.getMessage());
+      return;
+    } catch (IOException e) {
+      awsError(ex, 400, "SerializationException", "Unexpected character in the request body.");
+      return;
+    }
+    MockRequest k = state.defaults == null ? new MockRequest() : state.defaults;
+    MockSettings s = state.settings;
+    boolean stream = ex.path.endsWith("/converse-stream");
+    long delay = stream ? pick(k.ttftMs, s.ttftMs()) : pick(k.latencyMs, state.latencyMs >= 0 ? state.latencyMs : s.latencyMs());
+    int status = status(k);
+    ex.retryAfter = pick(k.retryAfter, 1);
+    if (status != 200) {
+      later(ex, delay, () -> awsError(ex, status, BedrockMode.errorType(status), "Mock upstream failure (status " + status + ")."));
+      return;
+    }
+    BedrockMode.Reply reply = new BedrockMode.Reply(r, k, k.tokens >= 0 ? k.tokens : s.tokens(), "tooluse_mock_" + state.nextId());
+    String summary = r.summary();
+    if (!stream) {
+      later(ex, delay, () -> {
+        DefaultFullHttpResponse res = response(ex, OK, reply.whole());
+        res.headers().set("x-amzn-RequestId", "mock-" + state.nextId()).set(REQUEST_SUMMARY, summary);
+        finish(ex, res);
+      });
+      return;
+    }
+    ex.stream = true;
+    ex.frames = reply.frames().iterator();
+    ex.summary = summary;
+    ex.failAfter = k.failAfterTokens;
+    ex.errorAfter = k.errorAfterTokens;
+    ex.errorType = k.errorType == null ? "modelStreamErrorException" : k.errorType;
+    ex.interTokenMs = pick(k.interTokenMs, s.interTokenMs());
+    later(ex, delay, () -> converseStep(ex));
+  }
+
+  /** Writes the next frames of a ConverseStream answer; reschedules itself while an inter-token delay applies. */
+  private void converseStep(Exchange ex) {
+    if (!ex.headersSent) {
+      ex.headersSent = true;
+      HttpResponse res = new DefaultHttpResponse(HTTP_1_1, OK);
+      res.headers().set(HttpHeaderNames.CONTENT_TYPE, BedrockMode.EVENT_STREAM)
+          .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
+          .set("x-amzn-RequestId", "mock-" + state.nextId()).set(REQUEST_SUMMARY, ex.summary);
+      connectionHeader(ex, res);
+      ctx.write(res);
+    }
+    while (current == ex) { // a failed write may have closed the connection under us
+      if (!ex.frames.hasNext()) {
+        finish(ex, LastHttpContent.EMPTY_LAST_CONTENT);
+        return;
+      }
+      BedrockMode.Frame f = ex.frames.next();
+      if (f.delta() && ex.sent == ex.failAfter) {
+        dieMidStream(ex);
+        return;
+      }
+      if (f.delta() && ex.sent == ex.errorAfter) {
+        BedrockMode.Frame e = BedrockMode.exception(ex.errorType, "Mock upstream failure mid-stream (" + ex.errorType + ").");
+        finish(ex, new DefaultLastHttpContent(Unpooled.wrappedBuffer(e.bytes())));
+        return;
+      }
+      if (!f.delta()) {
+        ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(f.bytes())));
+        continue;
+      }
+      ex.sent++;
+      ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(f.bytes())));
+      if (ex.interTokenMs > 0) {
+        later(ex, ex.interTokenMs, () -> converseStep(ex));
+        return;
+      }
+    }
+  }
+
+  /** An error as Bedrock answers one: {@code {"message"}} named by {@code x-amzn-ErrorType}. */
+  private void awsError(Exchange ex, int code, String type, String message) {
+    DefaultFullHttpResponse res = response(ex, HttpResponseStatus.valueOf(code), BedrockMode.errorBody(message));
+    res.headers().set("x-amzn-ErrorType", type + ":http://internal.amazon.com/coral/com.amazon.bedrock/")
+        .set("x-amzn-RequestId", "mock-" + state.nextId());
+    if (code == 429) {
+      res.headers().set(HttpHeaderNames.RETRY_AFTER, ex.retryAfter);
+    }
+    finish(ex, res);
+  }
+
   /** x-api-key or Authorization: Bearer must carry the configured key, when one is configured. */
   private boolean anthropicAuthorized(Exchange ex) {
     String key = state.settings.apiKey();
@@ -618,9 +888,11 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
         .set("anthropic-ratelimit-tokens-reset", reset);
   }
 
-  /** An error in the envelope of the path's API: Anthropic's under /v1/messages, else OpenAI's. */
+  /** An error in the envelope of the path's API: Anthropic's under /v1/messages, Google's on a Gemini path, else OpenAI's. */
   private void anyError(Exchange ex, int code, String message, String param, String errorCode) {
-    if (ex.anthropic) {
+    if (ex.gemini) {
+      geminiError(ex, code, message, null);
+    } else if (ex.anthropic) {
       anthropicError(ex, code, message);
     } else {
       error(ex, code, message, param, errorCode);
@@ -646,7 +918,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       }
       boolean completions = ex.route == Route.COMPLETIONS;
       if (ex.sent == ex.tokens) {
-        ctx.write(content(completions ? CompletionsPayloads.stopEvent(ex.head) : Payloads.stopEvent(ex.head)));
+        ctx.write(content(completions ? CompletionsPayloads.stopEvent(ex.head) : Payloads.stopEvent(ex.head, ex.finishReason)));
         if (ex.includeUsage) {
           ctx.write(content(completions ? CompletionsPayloads.usageEvent(ex.head, ex.promptTokens, ex.completionTokens)
               : Payloads.usageEvent(ex.head, ex.promptTokens, ex.completionTokens)));
@@ -655,7 +927,8 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
         return;
       }
       ctx.writeAndFlush(content(completions ? CompletionsPayloads.contentEvent(ex.head)
-          : Payloads.contentEvent(ex.head, ex.sent == 0)));
+          : ex.sent < ex.textTokens ? Payloads.contentEvent(ex.head, ex.sent == 0)
+          : Payloads.toolCallEvent(ex.head, ex.tool, ex.toolId, ex.sent - ex.textTokens, ex.sent == 0)));
       ex.sent++;
       if (ex.interTokenMs > 0 && ex.sent < ex.tokens) {
         later(ex, ex.interTokenMs, () -> streamStep(ex));

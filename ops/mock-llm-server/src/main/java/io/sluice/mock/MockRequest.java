@@ -48,12 +48,23 @@ final class MockRequest {
   long usageOutput = -1;
   long usageCacheCreation = -1;
   long usageCacheRead = -1;
+  /** Gemini mode: the thoughtsTokenCount reported, -1 = none. */
+  long usageThoughts = -1;
   /** Messages mode: answer with a tool_use block even when tool_choice leaves the choice to the model. */
   boolean toolUse;
   /** Messages mode: after this many content deltas a stream sends {@code event: error} and ends. */
   int errorAfterTokens = -1;
   /** Messages mode: the {@code error.type} of that mid-stream error event. */
   String errorType;
+
+  /** OpenAI mode: {@code max_completion_tokens}, else {@code max_tokens}; -1 when neither is given. */
+  long maxTokens = -1;
+  /** OpenAI mode: the {@code tools[].function}s, each with the argument pieces it would be called with. */
+  final java.util.List<AnthropicRequest.Tool> tools = new java.util.ArrayList<>(0);
+  /** OpenAI mode: {@code tool_choice} as {@code auto}, {@code none}, {@code required} or {@code function}; null when absent. */
+  String toolChoice;
+  /** OpenAI mode: the function a {@code {"type":"function"}} tool_choice names. */
+  String toolChoiceName;
 
   /** The request is well-formed JSON but not something the mock can serve; answered with a 400. */
   static final class Invalid extends Exception {
@@ -80,6 +91,7 @@ final class MockRequest {
     usageOutput = defaults.usageOutput;
     usageCacheCreation = defaults.usageCacheCreation;
     usageCacheRead = defaults.usageCacheRead;
+    usageThoughts = defaults.usageThoughts;
     toolUse = defaults.toolUse;
     errorAfterTokens = defaults.errorAfterTokens;
     errorType = defaults.errorType;
@@ -126,6 +138,10 @@ final class MockRequest {
           case "messages" -> r.scanMessages(p, t);
           case "input", "prompt" -> r.scanInput(p, t); // prompt: the legacy completions API's input
           case "mock" -> r.scanMock(p, t);
+          case "max_tokens" -> r.maxTokens = r.maxTokens >= 0 ? r.maxTokens : limit(p, t, name);
+          case "max_completion_tokens" -> r.maxTokens = limit(p, t, name);
+          case "tools" -> r.scanTools(p, t);
+          case "tool_choice" -> r.scanToolChoice(p, t);
           default -> p.skipChildren();
         }
       }
@@ -134,6 +150,114 @@ final class MockRequest {
       }
     }
     return r;
+  }
+
+  /**
+   * OpenAI mode: the function the answer calls, or null for a text answer. A named function or
+   * {@code required} forces a call (of the first tool for required); {@code auto} calls the first
+   * tool only when the {@code tool_use} knob asks for it.
+   */
+  AnthropicRequest.Tool chosenTool() throws Invalid {
+    if ("function".equals(toolChoice)) {
+      for (AnthropicRequest.Tool t : tools) {
+        if (t.name().equals(toolChoiceName)) {
+          return t;
+        }
+      }
+      throw new Invalid("Invalid value for 'tool_choice': function '" + toolChoiceName + "' is not among 'tools'.",
+          "tool_choice", "invalid_value");
+    }
+    if (tools.isEmpty() || "none".equals(toolChoice)) {
+      return null;
+    }
+    return "required".equals(toolChoice) || toolUse ? tools.get(0) : null;
+  }
+
+  /** A positive integer limit; null counts as absent. */
+  private static long limit(JsonParser p, JsonToken t, String field) throws IOException, Invalid {
+    if (t == VALUE_NULL) {
+      return -1;
+    }
+    if (t != VALUE_NUMBER_INT || p.getLongValue() < 1) {
+      throw new Invalid("Invalid '" + field + "': expected an integer of at least 1.", field, "invalid_value");
+    }
+    return p.getLongValue();
+  }
+
+  /** {@code tools: [{"type":"function","function":{"name","parameters"}}]}: names and argument pieces. */
+  private void scanTools(JsonParser p, JsonToken t) throws IOException, Invalid {
+    if (t != START_ARRAY) {
+      throw new Invalid("'tools' must be an array.", "tools", "invalid_type");
+    }
+    while ((t = p.nextToken()) != END_ARRAY) {
+      if (t != START_OBJECT) {
+        throw new Invalid("Each of 'tools' must be an object.", "tools", "invalid_type");
+      }
+      String name = null;
+      java.util.List<String> pieces = java.util.List.of("", "{}");
+      while (p.nextToken() == FIELD_NAME) {
+        boolean function = "function".equals(p.currentName());
+        t = p.nextToken();
+        if (!function || t != START_OBJECT) {
+          p.skipChildren();
+          continue;
+        }
+        while (p.nextToken() == FIELD_NAME) {
+          String field = p.currentName();
+          t = p.nextToken();
+          if (field.equals("name") && t == VALUE_STRING) {
+            name = p.getText();
+          } else if (field.equals("parameters") && t == START_OBJECT) {
+            pieces = AnthropicRequest.inputPieces(p);
+          } else {
+            p.skipChildren();
+          }
+        }
+      }
+      if (name == null) {
+        throw new Invalid("Missing required parameter: 'tools[" + tools.size() + "].function.name'.",
+            "tools", "missing_required_parameter");
+      }
+      tools.add(new AnthropicRequest.Tool(name, pieces));
+    }
+  }
+
+  /** {@code "auto" | "none" | "required"} or {@code {"type":"function","function":{"name"}}}. */
+  private void scanToolChoice(JsonParser p, JsonToken t) throws IOException, Invalid {
+    if (t == VALUE_NULL) {
+      return;
+    }
+    if (t == VALUE_STRING) {
+      toolChoice = p.getText();
+      if (!java.util.List.of("auto", "none", "required").contains(toolChoice)) {
+        throw new Invalid("Invalid value for 'tool_choice': '" + toolChoice + "'.", "tool_choice", "invalid_value");
+      }
+      return;
+    }
+    if (t != START_OBJECT) {
+      throw new Invalid("'tool_choice' must be a string or an object.", "tool_choice", "invalid_type");
+    }
+    toolChoice = "function";
+    while (p.nextToken() == FIELD_NAME) {
+      boolean function = "function".equals(p.currentName());
+      t = p.nextToken();
+      if (!function || t != START_OBJECT) {
+        p.skipChildren();
+        continue;
+      }
+      while (p.nextToken() == FIELD_NAME) {
+        boolean name = "name".equals(p.currentName());
+        if (p.nextToken() == VALUE_STRING && name) {
+          toolChoiceName = p.getText();
+        } else {
+          p.skipChildren();
+        }
+      }
+    }
+    if (toolChoiceName == null) {
+      throw new Invalid("Missing required parameter: 'tool_choice.function.name'.", "tool_choice",
+          "missing_required_parameter");
+    }
   }
 
   private void scanStreamOptions(JsonParser p, JsonToken t) throws IOException {
@@ -303,6 +427,7 @@ final class MockRequest {
         case "output_tokens" -> usageOutput = number(p, t, "usage." + f, Integer.MAX_VALUE);
         case "cache_creation_input_tokens" -> usageCacheCreation = number(p, t, "usage." + f, Integer.MAX_VALUE);
         case "cache_read_input_tokens" -> usageCacheRead = number(p, t, "usage." + f, Integer.MAX_VALUE);
+        case "thoughts_tokens" -> usageThoughts = number(p, t, "usage." + f, Integer.MAX_VALUE);
         default -> p.skipChildren();
       }
     }

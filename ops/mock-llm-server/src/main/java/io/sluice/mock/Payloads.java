@@ -13,15 +13,53 @@ final class Payloads {
 
   static String chatCompletion(String id, long created, String model, int tokens, int promptTokens,
                                long completionTokens) {
+    return chatCompletion(id, created, model, tokens, null, null, "stop", promptTokens, completionTokens);
+  }
+
+  /**
+   * A whole completion: {@code tokens} text tokens, or (when {@code tool} is not null) no text and
+   * one {@code tool_calls} entry whose arguments are the tool's pieces joined.
+   */
+  static String chatCompletion(String id, long created, String model, int tokens, AnthropicRequest.Tool tool,
+                               String toolId, String finishReason, int promptTokens, long completionTokens) {
     StringBuilder sb = new StringBuilder(256 + tokens * TOKEN.length());
     sb.append("{\"id\":\"").append(id).append("\",\"object\":\"chat.completion\",\"created\":").append(created)
         .append(",\"model\":");
-    Json.str(sb, model).append(",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"");
-    for (int i = 0; i < tokens; i++) {
-      sb.append(TOKEN);
+    Json.str(sb, model).append(",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
+    if (tool == null) {
+      sb.append('"');
+      for (int i = 0; i < tokens; i++) {
+        sb.append(TOKEN);
+      }
+      sb.append('"');
+    } else {
+      sb.append("null,\"tool_calls\":[{\"id\":\"").append(toolId).append("\",\"type\":\"function\",\"function\":{\"name\":");
+      Json.str(sb, tool.name()).append(",\"arguments\":");
+      Json.str(sb, String.join("", tool.inputPieces())).append("}}]");
     }
-    sb.append("\"},\"finish_reason\":\"stop\"}],\"usage\":");
+    sb.append("},\"finish_reason\":\"").append(finishReason).append("\"}],\"usage\":");
     return usage(sb, promptTokens, completionTokens).append('}').toString();
+  }
+
+  /**
+   * One streamed piece of a tool call's arguments; the first ({@code first}) also carries the call's
+   * id, type and name, and the role when it opens the stream ({@code opensStream}).
+   */
+  static String toolCallEvent(String head, AnthropicRequest.Tool tool, String toolId, int piece, boolean opensStream) {
+    StringBuilder sb = new StringBuilder(192).append("data: ").append(head).append(",\"choices\":[{\"index\":0,\"delta\":{");
+    if (opensStream) {
+      sb.append("\"role\":\"assistant\",\"content\":null,");
+    }
+    sb.append("\"tool_calls\":[{\"index\":0,");
+    if (piece == 0) {
+      sb.append("\"id\":\"").append(toolId).append("\",\"type\":\"function\",\"function\":{\"name\":");
+      Json.str(sb, tool.name()).append(',');
+    } else {
+      sb.append("\"function\":{");
+    }
+    sb.append("\"arguments\":");
+    Json.str(sb, tool.inputPieces().get(piece));
+    return sb.append("}}]},\"finish_reason\":null}]}\n\n").toString();
   }
 
   /** The part shared by every chunk of one stream: {@code {"id":..,"object":..,"created":..,"model":..}. */
@@ -39,7 +77,12 @@ final class Payloads {
   }
 
   static String stopEvent(String head) {
-    return "data: " + head + ",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n";
+    return stopEvent(head, "stop");
+  }
+
+  static String stopEvent(String head, String finishReason) {
+    return "data: " + head + ",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"" + finishReason
+        + "\"}]}\n\n";
   }
 
   static String usageEvent(String head, int promptTokens, long completionTokens) {

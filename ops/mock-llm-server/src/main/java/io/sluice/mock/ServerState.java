@@ -18,6 +18,8 @@ final class ServerState {
   volatile long latencyMs = -1;
   /** {@code "mock"} knobs every inference request starts from (set by {@code POST /mock/config}), or null. */
   volatile MockRequest defaults;
+  /** The AWS credentials the Bedrock mode verifies SigV4 signatures with (see {@link BedrockMode}). */
+  volatile BedrockMode.Credentials aws = BedrockMode.Credentials.DEFAULT;
   /** Statuses the next inference requests get, in order, before normal behaviour resumes. */
   final java.util.concurrent.ConcurrentLinkedQueue<Integer> script = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
@@ -50,10 +52,32 @@ final class ServerState {
               throw new java.io.IOException(e.getMessage());
             }
           }
+          case "aws" -> aws = awsCredentials(p);
           default -> p.skipChildren();
         }
       }
     }
+  }
+
+  /** {@code {"access_key_id", "secret_access_key", "session_token"?}} */
+  private static BedrockMode.Credentials awsCredentials(com.fasterxml.jackson.core.JsonParser p) throws java.io.IOException {
+    String id = null;
+    String secret = null;
+    String token = null;
+    while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      p.nextToken();
+      switch (field) {
+        case "access_key_id" -> id = p.getValueAsString();
+        case "secret_access_key" -> secret = p.getValueAsString();
+        case "session_token" -> token = p.getValueAsString();
+        default -> p.skipChildren();
+      }
+    }
+    if (id == null || secret == null) {
+      throw new java.io.IOException("aws needs access_key_id and secret_access_key");
+    }
+    return new BedrockMode.Credentials(id, secret, token);
   }
 
   void clearOverrides() {
@@ -80,24 +104,28 @@ final class ServerState {
   /**
    * The last inference request as received, served at {@code GET /mock/last-request}. A Messages-mode
    * request also carries {@code anthropic}: its query string (null when none), x-api-key,
-   * anthropic-version and anthropic-beta headers, and its {@code x-mock-request-summary}; any other
-   * carries its query string and {@code api-key} header (Azure's), null when absent.
+   * anthropic-version and anthropic-beta headers, and its {@code x-mock-request-summary}; a Gemini-mode
+   * request carries {@code gemini} instead; any other carries its query string and {@code api-key}
+   * header (Azure's), null when absent.
    */
-  record Recorded(String method, String path, String authorization, byte[] body, Anthropic anthropic,
+  record Recorded(String method, String path, String authorization, byte[] body, Anthropic anthropic, Gemini gemini,
       String query, String apiKey) {
     Recorded(String method, String path, String authorization, byte[] body) {
-      this(method, path, authorization, body, null, null, null);
+      this(method, path, authorization, body, null, null, null, null);
     }
 
     Recorded(String method, String path, String authorization, byte[] body, Anthropic anthropic) {
-      this(method, path, authorization, body, anthropic, null, null);
+      this(method, path, authorization, body, anthropic, null, null, null);
     }
 
     record Anthropic(String query, String apiKey, String version, String beta, String summary) {}
 
+    /** A Gemini-mode request: its query string, its x-goog-api-key header, and its request summary. */
+    record Gemini(String query, String apiKey, String summary) {}
+
     Recorded withSummary(String summary) {
       return new Recorded(method, path, authorization, body,
-          new Anthropic(anthropic.query, anthropic.apiKey, anthropic.version, anthropic.beta, summary));
+          new Anthropic(anthropic.query, anthropic.apiKey, anthropic.version, anthropic.beta, summary), null, null, null);
     }
 
     String toJson() {
@@ -113,6 +141,11 @@ final class ServerState {
         Json.str(sb, anthropic.version).append(",\"anthropic_beta\":");
         Json.str(sb, anthropic.beta).append(",\"summary\":");
         Json.str(sb, anthropic.summary);
+      } else if (gemini != null) {
+        sb.append(",\"query\":");
+        Json.str(sb, gemini.query).append(",\"x_goog_api_key\":");
+        Json.str(sb, gemini.apiKey).append(",\"summary\":");
+        Json.str(sb, gemini.summary);
       } else {
         // OpenAI and Azure modes: the query string (Azure's api-version) and Azure's api-key header.
         sb.append(",\"query\":");

@@ -124,6 +124,70 @@ class MockLlmServerTest {
   }
 
   @Test
+  void chatCompletion_maxTokensBelowTokens_cutsTextAndFinishesWithLength() throws Exception {
+    start(MockSettings.defaults().withTokens(5));
+    JsonNode whole = JSON.readTree(post(CHAT, """
+        {"model":"m","max_tokens":2,"messages":[{"role":"user","content":"hi"}]}""").body());
+    assertEquals("tok tok ", whole.at("/choices/0/message/content").asText());
+    assertEquals("length", whole.at("/choices/0/finish_reason").asText());
+    assertEquals(2, whole.at("/usage/completion_tokens").asInt());
+
+    List<String> events = events(post(CHAT, """
+        {"model":"m","stream":true,"max_completion_tokens":3,"messages":[{"role":"user","content":"hi"}]}""").body());
+    assertEquals(3 + 2, events.size(), events.toString());
+    assertEquals("length", JSON.readTree(events.get(3)).at("/choices/0/finish_reason").asText());
+  }
+
+  @Test
+  void chatCompletion_requiredOrNamedTool_answersWithToolCallFromSchema() throws Exception {
+    start(MockSettings.defaults().withTokens(4));
+    String tools = """
+        "tools":[{"type":"function","function":{"name":"first","parameters":{"type":"object"}}},
+                 {"type":"function","function":{"name":"weather","parameters":{"type":"object",
+                   "properties":{"city":{"type":"string"},"unit":{"enum":["c","f"]}}}}}]""";
+    JsonNode required = JSON.readTree(post(CHAT, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+        + tools + ",\"tool_choice\":\"required\"}").body());
+    assertEquals("tool_calls", required.at("/choices/0/finish_reason").asText());
+    assertTrue(required.at("/choices/0/message/content").isNull());
+    assertEquals("first", required.at("/choices/0/message/tool_calls/0/function/name").asText());
+    assertEquals("{}", required.at("/choices/0/message/tool_calls/0/function/arguments").asText());
+
+    JsonNode named = JSON.readTree(post(CHAT, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+        + tools + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"weather\"}}}").body());
+    JsonNode call = named.at("/choices/0/message/tool_calls/0");
+    assertTrue(call.get("id").asText().startsWith("call_mock_"));
+    assertEquals("weather", call.at("/function/name").asText());
+    assertEquals(JSON.readTree("{\"city\":\"mock\",\"unit\":\"c\"}"), JSON.readTree(call.at("/function/arguments").asText()));
+    assertEquals(3, named.at("/usage/completion_tokens").asInt());
+
+    JsonNode auto = JSON.readTree(post(CHAT, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+        + tools + ",\"tool_choice\":\"auto\"}").body());
+    assertEquals("stop", auto.at("/choices/0/finish_reason").asText());
+    JsonNode knob = JSON.readTree(post(CHAT, "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],"
+        + tools + ",\"mock\":{\"tool_use\":true}}").body());
+    assertEquals("first", knob.at("/choices/0/message/tool_calls/0/function/name").asText());
+  }
+
+  @Test
+  void chatCompletion_streamedToolCall_sendsIdAndNameFirstThenArgumentPieces() throws Exception {
+    start(MockSettings.defaults());
+    List<String> events = events(post(CHAT, """
+        {"model":"m","stream":true,"messages":[{"role":"user","content":"x"}],
+         "tools":[{"type":"function","function":{"name":"weather","parameters":{"type":"object",
+           "properties":{"city":{"type":"string"}}}}}],"tool_choice":"required"}""").body());
+    // pieces "" and {"city":"mock"}, the stop chunk, [DONE]
+    assertEquals(4, events.size(), events.toString());
+    JsonNode first = JSON.readTree(events.get(0)).at("/choices/0/delta");
+    assertEquals("assistant", first.get("role").asText());
+    assertEquals("weather", first.at("/tool_calls/0/function/name").asText());
+    assertTrue(first.at("/tool_calls/0/id").asText().startsWith("call_mock_"));
+    JsonNode second = JSON.readTree(events.get(1)).at("/choices/0/delta/tool_calls/0");
+    assertFalse(second.has("id"));
+    assertEquals("{\"city\":\"mock\"}", second.at("/function/arguments").asText());
+    assertEquals("tool_calls", JSON.readTree(events.get(2)).at("/choices/0/finish_reason").asText());
+  }
+
+  @Test
   void chatCompletion_streamWithInterTokenDelay_deliversChunksIncrementally() throws Exception {
     start(MockSettings.defaults());
     HttpResponse<InputStream> res = http.send(request(CHAT, """

@@ -1,6 +1,7 @@
 package io.sluice.node.surface.anthropic;
 
-import io.sluice.node.api.RequestScan;
+import io.sluice.node.inference.TokenCounter;
+import io.sluice.node.surface.openai.RequestScan;
 import io.sluice.node.inference.ClientBody;
 import io.sluice.node.inference.Operation;
 import io.sluice.node.inference.Protocol;
@@ -15,12 +16,12 @@ import io.sluice.node.provider.anthropic.AnthropicCodec;
 final class AnthropicBody implements ClientBody {
   private final byte[] bytes;
   private final MessagesScan scan;
-  private final RequestScan.TokenCounter tokens;
+  private final TokenCounter tokens;
   private final boolean countOnly;
   private long promptTokens = -1;
   private ChatRequest chat;
 
-  AnthropicBody(byte[] bytes, MessagesScan scan, RequestScan.TokenCounter tokens, boolean countOnly) {
+  AnthropicBody(byte[] bytes, MessagesScan scan, TokenCounter tokens, boolean countOnly) {
     this.bytes = bytes;
     this.scan = scan;
     this.tokens = tokens;

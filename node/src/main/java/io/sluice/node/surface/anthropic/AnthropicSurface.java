@@ -1,8 +1,9 @@
 package io.sluice.node.surface.anthropic;
 
+import io.sluice.node.inference.TokenCounter;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.sluice.node.api.RequestScan;
+import io.sluice.node.surface.openai.RequestScan;
 import io.sluice.node.auth.ApiKeys;
 import io.sluice.node.http.Responses;
 import io.sluice.node.inference.ClientBody;
@@ -21,6 +22,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
@@ -45,9 +47,9 @@ public final class AnthropicSurface implements Dialect {
 
   private final HttpFront front;
   private final InferencePipeline pipeline;
-  private final RequestScan.TokenCounter tokens;
+  private final Supplier<TokenCounter> tokens;
 
-  public AnthropicSurface(HttpFront front, InferencePipeline pipeline, RequestScan.TokenCounter tokens) {
+  public AnthropicSurface(HttpFront front, InferencePipeline pipeline, Supplier<TokenCounter> tokens) {
     this.front = front;
     this.pipeline = pipeline;
     this.tokens = tokens;
@@ -98,7 +100,7 @@ public final class AnthropicSurface implements Dialect {
     try {
       MessagesScan scan = countOnly
           ? MessagesScan.scanCountTokens(body, RequestScan.NO_COUNT) : MessagesScan.scan(body, RequestScan.NO_COUNT);
-      return new AnthropicBody(body, scan, tokens, countOnly);
+      return new AnthropicBody(body, scan, tokens.get(), countOnly);
     } catch (InvalidChat e) {
       throw Refusal.invalid(e.getMessage(), e.param()).toException();
     }

@@ -1,6 +1,7 @@
 package io.sluice.node.surface.openai;
 
-import io.sluice.node.api.RequestScan;
+import io.sluice.node.inference.TokenCounter;
+import io.sluice.node.surface.openai.RequestScan;
 import io.sluice.node.inference.ClientBody;
 import io.sluice.node.inference.Operation;
 import io.sluice.node.inference.Protocol;
@@ -17,11 +18,11 @@ final class OpenAiBody implements ClientBody {
   private final byte[] bytes;
   private final Operation op;
   private final RequestScan scan;
-  private final RequestScan.TokenCounter tokens;
+  private final TokenCounter tokens;
   private long promptTokens = -1;
   private ChatRequest chat;
 
-  OpenAiBody(byte[] bytes, Operation op, RequestScan scan, RequestScan.TokenCounter tokens) {
+  OpenAiBody(byte[] bytes, Operation op, RequestScan scan, TokenCounter tokens) {
     this.bytes = bytes;
     this.op = op;
     this.scan = scan;

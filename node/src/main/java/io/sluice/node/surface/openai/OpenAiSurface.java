@@ -1,5 +1,6 @@
 package io.sluice.node.surface.openai;
 
+import io.sluice.node.inference.TokenCounter;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
 import static org.apache.pekko.http.javadsl.server.Directives.extractRequest;
@@ -12,7 +13,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.sluice.node.api.OpenAiError;
-import io.sluice.node.api.RequestScan;
+import io.sluice.node.surface.openai.RequestScan;
 import io.sluice.node.auth.ApiKeys;
 import io.sluice.node.http.Responses;
 import io.sluice.node.inference.ClientBody;
@@ -31,6 +32,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -53,9 +55,9 @@ public final class OpenAiSurface implements Dialect {
 
   private final HttpFront front;
   private final InferencePipeline pipeline;
-  private final RequestScan.TokenCounter tokens;
+  private final Supplier<TokenCounter> tokens;
 
-  public OpenAiSurface(HttpFront front, InferencePipeline pipeline, RequestScan.TokenCounter tokens) {
+  public OpenAiSurface(HttpFront front, InferencePipeline pipeline, Supplier<TokenCounter> tokens) {
     this.front = front;
     this.pipeline = pipeline;
     this.tokens = tokens;
@@ -151,7 +153,7 @@ public final class OpenAiSurface implements Dialect {
   @Override
   public ClientBody scan(byte[] body, Operation op) {
     try {
-      return new OpenAiBody(body, op, RequestScan.scan(body, op, RequestScan.NO_COUNT), tokens);
+      return new OpenAiBody(body, op, RequestScan.scan(body, op, RequestScan.NO_COUNT), tokens.get());
     } catch (RequestScan.InvalidRequest e) {
       throw Refusal.invalid(e.getMessage(), e.param()).toException();
     }

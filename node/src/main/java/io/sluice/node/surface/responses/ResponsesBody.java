@@ -3,10 +3,10 @@ package io.sluice.node.surface.responses;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.MissingNode;
-import io.sluice.node.api.RequestScan;
 import io.sluice.node.inference.ClientBody;
 import io.sluice.node.inference.Operation;
 import io.sluice.node.inference.Protocol;
+import io.sluice.node.inference.TokenCounter;
 import io.sluice.node.inference.chat.ChatRequest;
 import io.sluice.node.inference.chat.InvalidChat;
 import java.io.IOException;
@@ -23,12 +23,12 @@ final class ResponsesBody implements ClientBody {
 
   private final byte[] bytes;
   private final ResponsesScan scan;
-  private final RequestScan.TokenCounter tokens;
+  private final TokenCounter tokens;
   private JsonNode tree;
   private long promptTokens = -1;
   private ChatRequest chat;
 
-  ResponsesBody(byte[] bytes, ResponsesScan scan, RequestScan.TokenCounter tokens) {
+  ResponsesBody(byte[] bytes, ResponsesScan scan, TokenCounter tokens) {
     this.bytes = bytes;
     this.scan = scan;
     this.tokens = tokens;

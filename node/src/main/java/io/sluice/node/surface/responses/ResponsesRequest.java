@@ -1,7 +1,7 @@
 package io.sluice.node.surface.responses;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.sluice.node.api.RequestScan;
+import io.sluice.node.inference.TokenCounter;
 import io.sluice.node.inference.chat.ChatRequest;
 import io.sluice.node.inference.chat.InvalidChat;
 import io.sluice.node.inference.chat.Message;
@@ -261,7 +261,7 @@ final class ResponsesRequest {
    * and outputs, and tool definitions, plus OpenAI's 3 tokens of framing per item and 3 of reply
    * priming. An estimate for admission; the upstream's usage is what is charged.
    */
-  static long countPrompt(JsonNode root, RequestScan.TokenCounter tokens) {
+  static long countPrompt(JsonNode root, TokenCounter tokens) {
     long n = 3;
     JsonNode instructions = root.path("instructions");
     if (instructions.isTextual()) {
@@ -280,7 +280,7 @@ final class ResponsesRequest {
     return n;
   }
 
-  private static long countTexts(JsonNode node, RequestScan.TokenCounter tokens) {
+  private static long countTexts(JsonNode node, TokenCounter tokens) {
     if (node.isTextual()) {
       String s = node.asText();
       return s.startsWith("data:") ? 0 : tokens.count(s);

@@ -6,9 +6,9 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import io.sluice.node.api.OpenAiError;
-import io.sluice.node.api.RequestScan;
 import io.sluice.node.inference.chat.InvalidChat;
 import io.sluice.node.surface.Utf8;
+import io.sluice.node.surface.openai.RequestScan;
 import java.io.IOException;
 
 /**

@@ -1,13 +1,13 @@
 package io.sluice.node.surface.responses;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import io.sluice.node.api.RequestScan;
 import io.sluice.node.auth.ApiKeys;
 import io.sluice.node.http.Responses;
 import io.sluice.node.inference.ClientBody;
 import io.sluice.node.inference.Operation;
 import io.sluice.node.inference.Protocol;
 import io.sluice.node.inference.Refusal;
+import io.sluice.node.inference.TokenCounter;
 import io.sluice.node.inference.chat.ChatResponse;
 import io.sluice.node.inference.chat.InvalidChat;
 import io.sluice.node.inference.chat.StreamEncoder;
@@ -19,6 +19,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
 import org.apache.pekko.http.javadsl.model.HttpRequest;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
@@ -38,9 +39,9 @@ public final class ResponsesSurface implements Dialect {
       ((org.apache.pekko.http.scaladsl.model.HttpRequest) HttpRequest.create("/v1/responses")).uri().path();
 
   private final HttpFront front;
-  private final RequestScan.TokenCounter tokens;
+  private final Supplier<TokenCounter> tokens;
 
-  public ResponsesSurface(HttpFront front, RequestScan.TokenCounter tokens) {
+  public ResponsesSurface(HttpFront front, Supplier<TokenCounter> tokens) {
     this.front = front;
     this.tokens = tokens;
   }
@@ -67,7 +68,7 @@ public final class ResponsesSurface implements Dialect {
   @Override
   public ClientBody scan(byte[] body, Operation op) {
     try {
-      return new ResponsesBody(body, ResponsesScan.scan(body), tokens);
+      return new ResponsesBody(body, ResponsesScan.scan(body), tokens.get());
     } catch (InvalidChat e) {
       throw Refusal.invalid(e.getMessage(), e.param()).toException();
     }

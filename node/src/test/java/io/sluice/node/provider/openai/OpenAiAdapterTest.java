@@ -165,11 +165,12 @@ class OpenAiAdapterTest {
     HttpRequest r = adapter.request(deployment("https://api.example.com/v1", "sk-upstream-secret"), call(op, payload));
 
     assertEquals(HttpMethods.POST, r.method());
-    assertEquals("https://api.example.com/v1/" + switch (op) {
+    String path = switch (op) {
       case CHAT -> "chat/completions";
       case EMBEDDINGS -> "embeddings";
       case COMPLETIONS -> "completions";
-    }, r.getUri().toString());
+    };
+    assertEquals("https://api.example.com/v1/" + path, r.getUri().toString());
     Optional<Authorization> auth = r.getHeader(Authorization.class);
     assertTrue(auth.isPresent(), "Authorization header missing");
     assertEquals("Bearer sk-upstream-secret", auth.get().value());

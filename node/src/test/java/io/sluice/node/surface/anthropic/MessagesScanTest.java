@@ -1,5 +1,6 @@
 package io.sluice.node.surface.anthropic;
 
+import io.sluice.node.inference.TokenCounter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -7,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sluice.node.api.RequestScan;
+import io.sluice.node.surface.openai.RequestScan;
 import io.sluice.node.inference.chat.InvalidChat;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
@@ -16,7 +17,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 class MessagesScanTest {
   /** One token per character: the expected counts can be read off the bodies. */
-  private static final RequestScan.TokenCounter CHARS = String::length;
+  private static final TokenCounter CHARS = String::length;
 
   private static byte[] body(String json) {
     return json.replace('\'', '"').getBytes(StandardCharsets.UTF_8);

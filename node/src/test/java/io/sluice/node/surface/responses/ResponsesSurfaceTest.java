@@ -32,7 +32,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The Responses surface's scan, translation to the neutral model, and rendering of answers and streams. */
 class ResponsesSurfaceTest {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private final ResponsesSurface surface = new ResponsesSurface(null, text -> text.length());
+  private final ResponsesSurface surface = new ResponsesSurface(null, () -> text -> text.length());
 
   private ClientBody scan(String body) {
     return surface.scan(body.getBytes(StandardCharsets.UTF_8), null);
@@ -253,7 +253,7 @@ class ResponsesSurfaceTest {
   @Test
   void scan_unusedCounter_noTokenizerCallUntilAsked() {
     int[] calls = {0};
-    ResponsesSurface counting = new ResponsesSurface(null, text -> ++calls[0]);
+    ResponsesSurface counting = new ResponsesSurface(null, () -> text -> ++calls[0]);
     ClientBody b = counting.scan("{\"model\":\"m\",\"input\":\"hi\"}".getBytes(StandardCharsets.UTF_8), null);
     assertEquals(0, calls[0]);
     b.promptTokens();

@@ -1,5 +1,6 @@
-package io.sluice.node.api;
+package io.sluice.node.surface.openai;
 
+import io.sluice.node.inference.TokenCounter;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -12,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sluice.node.api.RequestScan.InvalidRequest;
+import io.sluice.node.surface.openai.RequestScan.InvalidRequest;
 import io.sluice.node.inference.Operation;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -342,9 +343,9 @@ class RequestScanTest {
     SKIPPED(RequestScan.NO_COUNT),
     COUNTED(String::length);
 
-    final RequestScan.TokenCounter counter;
+    final TokenCounter counter;
 
-    TokenCounterCase(RequestScan.TokenCounter counter) {
+    TokenCounterCase(TokenCounter counter) {
       this.counter = counter;
     }
   }

@@ -1,5 +1,7 @@
-package io.sluice.node.api;
+package io.sluice.node.surface.openai;
 
+import io.sluice.node.api.OpenAiError;
+import io.sluice.node.inference.TokenCounter;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sluice.node.api.RequestScan.InvalidRequest;
+import io.sluice.node.surface.openai.RequestScan.InvalidRequest;
 import io.sluice.node.inference.Operation;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -26,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class RequestScanUpstreamTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   /** A fake tokenizer: one token per character, so expectations are easy to count. */
-  private static final RequestScan.TokenCounter CHARS = String::length;
+  private static final TokenCounter CHARS = String::length;
   private static final String USAGE_ON = "{\"include_usage\":true}";
 
   private static byte[] utf8(String s) {
@@ -75,7 +77,7 @@ class RequestScanUpstreamTest {
   @Test
   void promptTokens_chat_counterSeesExactlyTheTexts() throws InvalidRequest {
     List<String> seen = new ArrayList<>();
-    RequestScan.TokenCounter recording = text -> {
+    TokenCounter recording = text -> {
       seen.add(text);
       return 1;
     };
@@ -100,7 +102,7 @@ class RequestScanUpstreamTest {
   @Test
   void promptTokens_realisticChatWithRealTokenizerShape_sumOfParts() throws InvalidRequest {
     // A counter that counts words, to check the overhead does not depend on the counter.
-    RequestScan.TokenCounter words = t -> t.isBlank() ? 0 : t.trim().split("\\s+").length;
+    TokenCounter words = t -> t.isBlank() ? 0 : t.trim().split("\\s+").length;
     String body = "{\"model\":\"gpt-4o-mini\",\"messages\":["
         + "{\"role\":\"system\",\"content\":\"You are a helpful assistant.\"},"
         + "{\"role\":\"user\",\"content\":\"What is the capital of France?\"},"

@@ -1,10 +1,12 @@
-package io.sluice.node.api;
+package io.sluice.node.surface.openai;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.sluice.node.api.OpenAiError;
 import io.sluice.node.inference.Operation;
+import io.sluice.node.inference.TokenCounter;
 import io.sluice.node.surface.Utf8;
 import java.io.IOException;
 
@@ -28,13 +30,7 @@ public record RequestScan(String model, int modelStart, int modelEnd, boolean st
     boolean includeUsage, long maxTokens, long promptTokens, int objectStart, int streamOptionsStart,
     int streamOptionsEnd) {
 
-  /** Counts the tokens of a text; {@link #NO_COUNT} skips counting. */
-  @FunctionalInterface
-  public interface TokenCounter {
-    int count(String text);
-  }
-
-  public static final TokenCounter NO_COUNT = text -> 0;
+  public static final TokenCounter NO_COUNT = TokenCounter.NO_COUNT;
   /** Far above any model's output limit; bounds the reservation so its cost cannot overflow. */
   public static final long MAX_TOKENS = 100_000_000L;
   /** OpenAI's accounting: each message costs 3 tokens of framing, a reply is primed with 3. */

@@ -1,4 +1,4 @@
-package io.sluice.node.metrics;
+package io.sluice.node.telemetry;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +10,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import io.sluice.node.inference.Operation;
+import io.sluice.node.inference.RequestObservation;
+import io.sluice.node.metrics.GatewayMetrics;
 import io.sluice.node.routing.DeploymentStates;
 import io.sluice.node.routing.HealthSettings;
 import io.sluice.node.routing.ModelCatalog;
@@ -55,6 +57,20 @@ class DashboardsTest {
     DeploymentStates states = DeploymentStates.create(catalog, RoutingSettings.from(config), HealthSettings.from(config),
         InstantSource.system(), System::nanoTime);
     GatewayMetrics metrics = new GatewayMetrics(states);
+    // The per-tenant series and the histograms, rendered as the node renders them, after one request.
+    Fixture f = Fixture.create();
+    Observability o = new Observability(new UsageMetrics(metrics.registry(), Fixture.SETTINGS), null, null,
+        metrics.registry(), f.nanos::get, InstantSource.system());
+    metrics.expose(o.metrics()::render);
+    String key = "sk-sluice.acme.secret";
+    RequestObservation obs = o.start("openai", Operation.CHAT, "r1", f.nanos.get(), h -> null);
+    obs.authenticated(Fixture.tenant("acme", key), key);
+    obs.admitted(Fixture.MODEL, -1);
+    obs.attemptStarted(Fixture.DEPLOYMENT);
+    f.advanceMillis(1);
+    obs.settled(new io.sluice.persistence.UsageCounters(1, 10, 5, 100L));
+    obs.served(true, 10_000);
+    obs.finished(200);
     // Every labelled series exists once something was counted in it.
     metrics.request(Operation.CHAT, 200);
     metrics.attempt(states.all().values().iterator().next().deployment(), "OK");
