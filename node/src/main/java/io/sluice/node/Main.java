@@ -34,6 +34,7 @@ import io.sluice.node.telemetry.Observability;
 import io.sluice.node.telemetry.TelemetrySettings;
 import io.sluice.node.surface.openai.OpenAiSurface;
 import io.sluice.node.surface.anthropic.AnthropicSurface;
+import io.sluice.node.surface.responses.ResponsesSurface;
 import io.sluice.node.provider.anthropic.AnthropicAdapter;
 import io.sluice.node.provider.azure.AzureAdapter;
 import io.sluice.node.provider.bedrock.BedrockAdapter;
@@ -268,6 +269,7 @@ public final class Main {
     Supplier<TokenCounter> tokens = () -> estimator.forRequest("o200k", settings.maxExactPromptChars());
     OpenAiSurface openai = new OpenAiSurface(front, pipeline, tokens);
     AnthropicSurface anthropic = new AnthropicSurface(front, pipeline, tokens);
+    ResponsesSurface responses = new ResponsesSurface(front, tokens);
     TenantIndexSettings listing = TenantIndexSettings.from(config);
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
         new ClusterInfo(system, settings.askTimeout()), new RegionInfo(regions, regionLag), materializer,
@@ -277,6 +279,7 @@ public final class Main {
     TlsSettings tls = TlsSettings.from(config);
     return HttpServer.bind(system, settings, tls, settings.drainTimeout(), request -> {
           CompletionStage<HttpResponse> answer = openai.direct(request);
+          answer = answer != null ? answer : responses.direct(request);
           return answer != null ? answer : anthropic.direct(request);
         },
             new HealthRoutes(readiness, metrics).route(), openai.route(), admin.route(), console.route())

@@ -52,7 +52,7 @@ final class Answers {
 
   CompletionStage<Outcome> read(Exchange ex, Attempt a, ProviderAdapter adapter, AttemptHandle handle,
       HttpResponse response, long headAt) {
-    boolean passthrough = adapter.protocol() == ex.call.body().protocol();
+    boolean passthrough = adapter.passesThrough(a.deployment(), ex.call.body().protocol());
     HttpEntity entity = response.entity();
     boolean json = entity.getContentType().mediaType().equals(MediaTypes.APPLICATION_JSON);
     if (ex.call.stream() && !json) {
@@ -114,7 +114,7 @@ final class Answers {
     StreamTap tap;
     StreamDecoder decoder;
     try {
-      tap = passthrough ? adapter.tap(ex.call.body().includeUsage()) : null;
+      tap = passthrough ? adapter.tap(ex.call.body().protocol(), ex.call.body().includeUsage()) : null;
       decoder = passthrough ? null : adapter.decoder();
     } catch (RuntimeException e) {
       response.discardEntityBytes(materializer);

@@ -199,7 +199,7 @@ final class Attempts {
       if (!ec.retryable()) {
         // The upstream refused the request itself: pass its answer on, in the client's envelope.
         ex.settle(Settlement.NOTHING_GENERATED);
-        boolean sameProtocol = adapter.protocol() == ex.call.body().protocol();
+        boolean sameProtocol = adapter.passesThrough(d, ex.call.body().protocol());
         Refusal r = new Refusal(Refusal.Kind.UPSTREAM_REFUSED, status, redact(d, err.message()),
             sameProtocol ? redact(d, err.code()) : null, sameProtocol ? redact(d, err.param()) : null,
             sameProtocol ? redact(d, err.type()) : null, 0, List.of(RawHeader.create("x-sluice-deployment", d.name())));

@@ -29,6 +29,7 @@ public final class InferencePipeline {
   private final Attempts attempts;
   private final TokenCount tokenCount;
   private final LongSupplier nanos;
+  private final Map<String, ProviderAdapter> adapters;
 
   /** Everything the attempt loop works with; grouped so that the pipeline is built in one place. */
   public record Routing(Map<String, ProviderAdapter> adapters, Upstream upstream, RoutePlanner planner,
@@ -40,6 +41,7 @@ public final class InferencePipeline {
   public InferencePipeline(Gate gate, Routing routing, GatewayMetrics metrics, Runtime runtime) {
     this.gate = gate;
     this.nanos = runtime.nanos();
+    this.adapters = routing.adapters();
     Answers answers = new Answers(runtime.materializer(), runtime.scheduler(), runtime.executor(), runtime.nanos(),
         routing.deadline());
     this.tokenCount = new TokenCount(gate, routing.adapters(), routing.upstream());
@@ -87,6 +89,12 @@ public final class InferencePipeline {
   /** The models {@code view}'s tenant may use. */
   public List<ModelCatalog.Model> models(TenantView view) {
     return gate.models(view);
+  }
+
+  /** Whether {@code d}'s provider speaks {@code client} itself, so that such a body passes through to it. */
+  public boolean speaks(io.sluice.node.routing.Deployment d, Protocol client) {
+    ProviderAdapter adapter = adapters.get(d.provider());
+    return adapter != null && adapter.passesThrough(d, client);
   }
 
   /** Now, on the pipeline's clock. */

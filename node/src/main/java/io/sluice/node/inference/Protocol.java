@@ -16,5 +16,10 @@ public enum Protocol {
    */
   GEMINI,
   /** AWS Bedrock's Converse API (upstream only: no client surface speaks it). */
-  BEDROCK
+  BEDROCK,
+  /**
+   * OpenAI's Responses API ({@code /v1/responses}). Only OpenAI's own API (and Azure's v1 API)
+   * serves it, so it passes through only to those; for any other provider it is translated.
+   */
+  OPENAI_RESPONSES
 }

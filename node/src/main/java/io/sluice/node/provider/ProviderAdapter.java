@@ -30,6 +30,15 @@ public interface ProviderAdapter {
   Protocol protocol();
 
   /**
+   * Whether a body in the client protocol {@code client} passes through to {@code d} as bytes
+   * (and its answer back): true when the deployment speaks that protocol itself. The answer, its
+   * usage and its stream are then read with {@link #usage}, {@link #tap(Protocol, boolean)}.
+   */
+  default boolean passesThrough(Deployment d, Protocol client) {
+    return client == protocol();
+  }
+
+  /**
    * The upstream request for one attempt of {@code call} on {@code d}, authenticated with the
    * deployment's own credentials. The body passes through when the client speaks
    * {@link #protocol()}, else the neutral request is encoded.
@@ -70,6 +79,14 @@ public interface ProviderAdapter {
    *     then drops the usage event again)
    */
   StreamTap tap(boolean clientWantsUsage);
+
+  /**
+   * A tap for a stream in the client protocol {@code client}, for an adapter that
+   * {@link #passesThrough} more than its own {@link #protocol()}.
+   */
+  default StreamTap tap(Protocol client, boolean clientWantsUsage) {
+    return tap(clientWantsUsage);
+  }
 
   /** A decoder of this protocol's stream into neutral events, for a client of another protocol. */
   StreamDecoder decoder();

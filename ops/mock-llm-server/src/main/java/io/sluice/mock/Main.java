@@ -23,7 +23,10 @@ public final class Main {
         --api-key         require 'Authorization: Bearer K' on /v1/* (/v1/messages: or 'x-api-key: K';
                           Gemini paths: or 'x-goog-api-key: K') (default: none)
         --threads         Netty event-loop threads (default 1)
-      OpenAI: /v1/chat/completions (tool calls, max_tokens), /v1/embeddings, /v1/models. Anthropic:
+      OpenAI: /v1/chat/completions (tool calls, max_tokens), /v1/embeddings, /v1/completions (legacy),
+      /v1/models, /v1/responses (Responses API: items, function tools, max_output_tokens, response.*
+      events). Azure OpenAI: /openai/deployments/{d}/chat/completions|embeddings|completions?api-version=V
+      (api-version required) and /openai/v1/..., authenticated by an 'api-key' header. Anthropic:
       /v1/messages (needs an anthropic-version header; tool use, max_tokens, event: lines),
       /v1/messages/count_tokens.
       Gemini: POST /v1beta/models/M:generateContent and :streamGenerateContent (?alt=sse: SSE, else a
@@ -35,7 +38,8 @@ public final class Main {
       A request body may override per request: "mock": {"latency_ms", "ttft_ms", "inter_token_ms",
       "tokens", "status", "retry_after", "fail_after_tokens", "usage": {"input_tokens", "output_tokens",
       "cache_creation_input_tokens", "cache_read_input_tokens", "thoughts_tokens" (Gemini)}, "tool_use"} and,
-      on /v1/messages and Gemini paths, "error_after_tokens" ("error_type": Messages only). Introspection: GET /mock/stats, POST /mock/reset,
+      on /v1/messages, /v1/responses and Gemini paths, "error_after_tokens" ("error_type": Messages and
+      Responses only). Introspection: GET /mock/stats, POST /mock/reset,
       GET /mock/last-request; POST /mock/config {"error_rate", "latency_ms", "script": [status, ...],
       "mock": {knobs for every request}}.""";
 

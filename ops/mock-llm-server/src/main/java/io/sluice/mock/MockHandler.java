@@ -56,7 +56,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
   }
 
   private enum Route {
-    CHAT, EMBEDDINGS, MESSAGES, COUNT_TOKENS, GEMINI, CONVERSE, MODELS, STATS, RESET, CONFIG, LAST_REQUEST, NOT_FOUND, BAD_METHOD, BAD_HTTP;
+    CHAT, EMBEDDINGS, COMPLETIONS, RESPONSES, MESSAGES, COUNT_TOKENS, GEMINI, CONVERSE, MODELS, STATS, RESET, CONFIG, LAST_REQUEST, NOT_FOUND, BAD_METHOD, BAD_HTTP;
 
     static Route of(HttpMethod m, String path) {
       if (BedrockMode.isConverse(path)) {
@@ -65,6 +65,8 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       return switch (path) {
         case "/v1/chat/completions" -> m == HttpMethod.POST ? CHAT : BAD_METHOD;
         case "/v1/embeddings" -> m == HttpMethod.POST ? EMBEDDINGS : BAD_METHOD;
+        case "/v1/completions" -> m == HttpMethod.POST ? COMPLETIONS : BAD_METHOD;
+        case "/v1/responses" -> m == HttpMethod.POST ? RESPONSES : BAD_METHOD;
         case "/v1/messages" -> m == HttpMethod.POST ? MESSAGES : BAD_METHOD;
         case "/v1/messages/count_tokens" -> m == HttpMethod.POST ? COUNT_TOKENS : BAD_METHOD;
         case "/v1/models" -> m == HttpMethod.GET ? MODELS : BAD_METHOD;
@@ -104,6 +106,11 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     final String apiKey;
     final String anthropicVersion;
     final String anthropicBeta;
+    /** The Azure form of the path (served as its OpenAI path), or null. */
+    final AzurePath azure;
+    /** The query string and Azure's api-key header, as recorded for an OpenAI-mode request. */
+    final String rawQuery;
+    final String azureKey;
     /** Converse: every request header (the signature covers any of them). */
     final io.netty.handler.codec.http.HttpHeaders headers;
     /** Converse: the encoded event-stream frames still to write. */
@@ -122,6 +129,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     int promptTokens;
     long completionTokens;
     AnthropicReply reply;
+    ResponsesReply responsesReply;
     /** OpenAI mode: text tokens before the tool call (when there is one), the call and its finish reason. */
     int textTokens;
     AnthropicRequest.Tool tool;
@@ -144,7 +152,10 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       keepAlive = decoded && HttpUtil.isKeepAlive(req);
       authorization = req.headers().get(HttpHeaderNames.AUTHORIZATION);
       body = ByteBufUtil.getBytes(req.content());
-      route = decoded ? Route.of(method, path) : Route.BAD_HTTP;
+      rawQuery = q < 0 ? null : uri.substring(q + 1);
+      azure = AzurePath.parse(path, rawQuery);
+      azureKey = req.headers().get("api-key");
+      route = decoded ? Route.of(method, azure != null ? azure.openAiPath() : path) : Route.BAD_HTTP;
       anthropic = path.startsWith("/v1/messages");
       gemini = route == Route.GEMINI;
       if (gemini) {
@@ -161,7 +172,8 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       }
       headers = route == Route.CONVERSE ? req.headers().copy() : null;
       inference = route == Route.CHAT || route == Route.EMBEDDINGS || route == Route.MESSAGES
-          || route == Route.COUNT_TOKENS || route == Route.GEMINI || route == Route.CONVERSE;
+          || route == Route.COUNT_TOKENS || route == Route.COMPLETIONS || route == Route.RESPONSES
+          || route == Route.GEMINI || route == Route.CONVERSE;
       if (inference) {
         state.stats.arrived();
       }
@@ -227,7 +239,8 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
   private void start(Exchange ex) {
     current = ex;
     switch (ex.route) {
-      case CHAT, EMBEDDINGS -> inference(ex);
+      case CHAT, EMBEDDINGS, COMPLETIONS -> inference(ex);
+      case RESPONSES -> responses(ex);
       case MESSAGES, COUNT_TOKENS -> messages(ex);
       case GEMINI -> gemini(ex);
       case CONVERSE -> converse(ex);
@@ -266,7 +279,8 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void inference(Exchange ex) {
-    state.last = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body);
+    state.last = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body, null, null,
+        ex.rawQuery, ex.azureKey);
     if (!authorized(ex)) {
       return;
     }
@@ -281,15 +295,18 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
           null, null);
       return;
     }
+    if (r.model == null && ex.azure != null) {
+      r.model = ex.azure.deployment(); // Azure's deployments form names the model in the URL
+    }
     String missing = r.model == null ? "model" : ex.route == Route.CHAT ? (r.messages < 0 ? "messages" : null)
-        : (r.inputs < 0 ? "input" : null);
+        : (r.inputs < 0 ? (ex.route == Route.COMPLETIONS ? "prompt" : "input") : null);
     if (missing != null) {
       error(ex, 400, "Missing required parameter: '" + missing + "'.", missing, "missing_required_parameter");
       return;
     }
 
     MockSettings s = state.settings;
-    boolean stream = ex.route == Route.CHAT && r.stream;
+    boolean stream = ex.route != Route.EMBEDDINGS && r.stream;
     long baseLatency = state.latencyMs >= 0 ? state.latencyMs : s.latencyMs();
     long delay = stream ? pick(r.ttftMs, s.ttftMs()) : pick(r.latencyMs, baseLatency);
     int status = status(r);
@@ -303,18 +320,20 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     int tokens = r.tokens >= 0 ? r.tokens : s.tokens();
+    boolean completions = ex.route == Route.COMPLETIONS;
     AnthropicRequest.Tool tool;
     try {
-      tool = r.chosenTool();
+      tool = completions ? null : r.chosenTool();
     } catch (MockRequest.Invalid e) {
       error(ex, 400, e.getMessage(), e.param, e.code);
       return;
     }
     // A tool call replaces the text; max_tokens bounds the deltas: text beyond it is cut, a call that
-    // does not fit is dropped, and the finish reason is then "length".
+    // does not fit is dropped, and the finish reason is then "length". The legacy completions mode
+    // has neither: it sends its tokens and stops.
     int text = tool != null ? 0 : tokens;
     String finish = tool != null ? "tool_calls" : "stop";
-    if (r.maxTokens >= 0 && text > r.maxTokens) {
+    if (!completions && r.maxTokens >= 0 && text > r.maxTokens) {
       text = (int) r.maxTokens;
       finish = "length";
     } else if (tool != null && r.maxTokens >= 0 && tool.inputPieces().size() > r.maxTokens) {
@@ -325,18 +344,23 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     String id = state.nextCompletionId();
     String toolId = tool == null ? null : "call_mock_" + state.nextId();
     long created = System.currentTimeMillis() / 1000;
-    int promptTokens = r.usageInput >= 0 ? (int) r.usageInput : r.promptTokens();
+    int promptTokens = r.usageInput >= 0 ? (int) r.usageInput
+        : completions ? (int) Math.min(Integer.MAX_VALUE, r.inputTokens) : r.promptTokens();
     long completionTokens = r.usageOutput >= 0 ? r.usageOutput : deltas;
     if (!stream) {
       AnthropicRequest.Tool called = tool;
       int textTokens = text;
       String finishReason = finish;
-      later(ex, delay, () -> json(ex, OK, Payloads.chatCompletion(id, created, r.model, textTokens, called, toolId,
-          finishReason, promptTokens, completionTokens)));
+      later(ex, delay, () -> json(ex, OK, completions
+          ? CompletionsPayloads.completion(id.replace("chatcmpl-", "cmpl-"), created, r.model, textTokens,
+              promptTokens, completionTokens)
+          : Payloads.chatCompletion(id, created, r.model, textTokens, called, toolId, finishReason, promptTokens,
+              completionTokens)));
       return;
     }
     ex.stream = true;
-    ex.head = Payloads.chunkHead(id, created, r.model);
+    ex.head = completions ? CompletionsPayloads.chunkHead(id.replace("chatcmpl-", "cmpl-"), created, r.model)
+        : Payloads.chunkHead(id, created, r.model);
     ex.tokens = deltas;
     ex.textTokens = text;
     ex.tool = tool;
@@ -474,13 +498,134 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
   }
 
   /**
+   * {@code /v1/responses} and Azure's {@code /openai/v1/responses}: OpenAI's Responses API, JSON or
+   * its event stream, with the same knobs, delays and failure injection as the chat mode, errors in
+   * OpenAI's envelope, and the request's {@code x-mock-request-summary}.
+   */
+  private void responses(Exchange ex) {
+    state.last = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body, null, null,
+        ex.rawQuery, ex.azureKey);
+    if (!authorized(ex)) {
+      return;
+    }
+    ResponsesModeRequest r;
+    try {
+      r = ResponsesModeRequest.parse(state.json, ex.body, state.defaults);
+    } catch (MockRequest.Invalid e) {
+      error(ex, 400, e.getMessage(), e.param, e.code);
+      return;
+    } catch (IOException e) {
+      error(ex, 400, "We could not parse the JSON body of your request. (The OpenAI API expects a JSON payload.)",
+          null, null);
+      return;
+    }
+    String missing = r.model == null ? "model" : r.items < 0 && r.previousResponseId == null ? "input" : null;
+    if (missing != null) {
+      error(ex, 400, "Missing required parameter: '" + missing + "'.", missing, "missing_required_parameter");
+      return;
+    }
+    MockRequest k = r.knobs;
+    MockSettings s = state.settings;
+    long baseLatency = state.latencyMs >= 0 ? state.latencyMs : s.latencyMs();
+    long delay = r.stream ? pick(k.ttftMs, s.ttftMs()) : pick(k.latencyMs, baseLatency);
+    int status = status(k);
+    ex.retryAfter = pick(k.retryAfter, 1);
+    if (status != 200) {
+      later(ex, delay, () -> error(ex, status, "Mock upstream failure (status " + status + ").", null, null));
+      return;
+    }
+    ResponsesReply reply;
+    try {
+      reply = new ResponsesReply(state.nextId(), r, k.tokens >= 0 ? k.tokens : s.tokens());
+    } catch (MockRequest.Invalid e) {
+      error(ex, 400, e.getMessage(), e.param, e.code);
+      return;
+    }
+    String summary = r.summary();
+    if (!r.stream) {
+      later(ex, delay, () -> {
+        DefaultFullHttpResponse res = response(ex, OK, reply.response());
+        res.headers().set(REQUEST_SUMMARY, summary);
+        finish(ex, res);
+      });
+      return;
+    }
+    ex.stream = true;
+    ex.responsesReply = reply;
+    ex.summary = summary;
+    ex.failAfter = k.failAfterTokens;
+    ex.errorAfter = k.errorAfterTokens;
+    ex.errorType = k.errorType == null ? "server_error" : k.errorType;
+    ex.interTokenMs = pick(k.interTokenMs, s.interTokenMs());
+    later(ex, delay, () -> responsesStep(ex));
+  }
+
+  /** Writes the next events of a Responses stream; reschedules itself while an inter-token delay applies. */
+  private void responsesStep(Exchange ex) {
+    ResponsesReply reply = ex.responsesReply;
+    if (!ex.headersSent) {
+      ex.headersSent = true;
+      HttpResponse res = new DefaultHttpResponse(HTTP_1_1, OK);
+      res.headers()
+          .set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+          .set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE)
+          .set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED)
+          .set(REQUEST_SUMMARY, ex.summary);
+      connectionHeader(ex, res);
+      ctx.write(res);
+    }
+    while (current == ex) { // a failed write may have closed the connection under us
+      if (reply.atDelta() && reply.deltas() == ex.failAfter) {
+        dieMidStream(ex);
+        return;
+      }
+      if (reply.atDelta() && reply.deltas() == ex.errorAfter) {
+        String event = reply.errorEvent(ex.errorType, "Mock upstream failure mid-stream (" + ex.errorType + ").");
+        finish(ex, new DefaultLastHttpContent(ByteBufUtil.writeUtf8(ctx.alloc(), event)));
+        return;
+      }
+      String event = reply.next();
+      if (event == null) {
+        finish(ex, LastHttpContent.EMPTY_LAST_CONTENT);
+        return;
+      }
+      if (!reply.lastWasDelta()) {
+        ctx.write(content(event));
+        continue;
+      }
+      ctx.writeAndFlush(content(event));
+      if (ex.interTokenMs > 0 && reply.deltas() < reply.totalDeltas()) {
+        later(ex, ex.interTokenMs, () -> responsesStep(ex));
+        return;
+      }
+    }
+  }
+
+  /**
+   * Azure's checks on its URL forms: the deployments form needs api-version (else Azure's 400), and
+   * with a configured key the {@code api-key} header (or a bearer token) must carry it (else Azure's 401).
+   */
+  private boolean azureAuthorized(Exchange ex) {
+    String key = state.settings.apiKey();
+    if (key != null && !key.equals(ex.azureKey) && !state.requiredAuthorization.equals(ex.authorization)) {
+      finish(ex, response(ex, HttpResponseStatus.UNAUTHORIZED, AzurePath.ACCESS_DENIED));
+      return false;
+    }
+    if (ex.azure.missingVersion()) {
+      finish(ex, response(ex, HttpResponseStatus.BAD_REQUEST, AzurePath.MISSING_VERSION));
+      return false;
+    }
+    return true;
+  }
+
+  /**
    * A Gemini generateContent or streamGenerateContent path: the Gemini API's wire format, with the
    * same knobs, delays and failure injection as the other modes, and errors in Google's envelope.
    * A stream is SSE with {@code alt=sse} and a JSON array of the same responses without it.
    */
   private void gemini(Exchange ex) {
     ServerState.Recorded recorded = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body,
-        null, new ServerState.Recorded.Gemini(ex.query, ex.apiKey, null));
+        null, new ServerState.Recorded.Gemini(ex.query, ex.apiKey, null), null, null);
     state.last = recorded;
     String key = state.settings.apiKey();
     if (key != null && !key.equals(ex.apiKey) && !state.requiredAuthorization.equals(ex.authorization)) {
@@ -504,7 +649,7 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
     }
     String summary = r.summary();
     state.last = new ServerState.Recorded(ex.method.name(), ex.path, ex.authorization, ex.body, null,
-        new ServerState.Recorded.Gemini(ex.query, ex.apiKey, summary));
+        new ServerState.Recorded.Gemini(ex.query, ex.apiKey, summary), null, null);
     MockRequest k = r.knobs;
     MockSettings s = state.settings;
     boolean stream = ex.path.endsWith(":streamGenerateContent");
@@ -771,15 +916,18 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
         dieMidStream(ex);
         return;
       }
+      boolean completions = ex.route == Route.COMPLETIONS;
       if (ex.sent == ex.tokens) {
-        ctx.write(content(Payloads.stopEvent(ex.head, ex.finishReason)));
+        ctx.write(content(completions ? CompletionsPayloads.stopEvent(ex.head) : Payloads.stopEvent(ex.head, ex.finishReason)));
         if (ex.includeUsage) {
-          ctx.write(content(Payloads.usageEvent(ex.head, ex.promptTokens, ex.completionTokens)));
+          ctx.write(content(completions ? CompletionsPayloads.usageEvent(ex.head, ex.promptTokens, ex.completionTokens)
+              : Payloads.usageEvent(ex.head, ex.promptTokens, ex.completionTokens)));
         }
         finish(ex, new DefaultLastHttpContent(ByteBufUtil.writeUtf8(ctx.alloc(), Payloads.DONE_EVENT)));
         return;
       }
-      ctx.writeAndFlush(content(ex.sent < ex.textTokens ? Payloads.contentEvent(ex.head, ex.sent == 0)
+      ctx.writeAndFlush(content(completions ? CompletionsPayloads.contentEvent(ex.head)
+          : ex.sent < ex.textTokens ? Payloads.contentEvent(ex.head, ex.sent == 0)
           : Payloads.toolCallEvent(ex.head, ex.tool, ex.toolId, ex.sent - ex.textTokens, ex.sent == 0)));
       ex.sent++;
       if (ex.interTokenMs > 0 && ex.sent < ex.tokens) {
@@ -804,6 +952,9 @@ final class MockHandler extends ChannelInboundHandlerAdapter {
 
   private boolean authorized(Exchange ex) {
     String required = state.requiredAuthorization;
+    if (ex.azure != null) {
+      return azureAuthorized(ex);
+    }
     if (required == null || required.equals(ex.authorization)) {
       return true;
     }

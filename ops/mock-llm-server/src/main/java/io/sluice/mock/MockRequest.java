@@ -136,7 +136,7 @@ final class MockRequest {
           case "stream" -> r.stream = t == VALUE_TRUE;
           case "stream_options" -> r.scanStreamOptions(p, t);
           case "messages" -> r.scanMessages(p, t);
-          case "input" -> r.scanInput(p, t);
+          case "input", "prompt" -> r.scanInput(p, t); // prompt: the legacy completions API's input
           case "mock" -> r.scanMock(p, t);
           case "max_tokens" -> r.maxTokens = r.maxTokens >= 0 ? r.maxTokens : limit(p, t, name);
           case "max_completion_tokens" -> r.maxTokens = limit(p, t, name);

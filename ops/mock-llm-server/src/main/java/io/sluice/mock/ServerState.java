@@ -104,15 +104,18 @@ final class ServerState {
   /**
    * The last inference request as received, served at {@code GET /mock/last-request}. A Messages-mode
    * request also carries {@code anthropic}: its query string (null when none), x-api-key,
-   * anthropic-version and anthropic-beta headers, and its {@code x-mock-request-summary}.
+   * anthropic-version and anthropic-beta headers, and its {@code x-mock-request-summary}; a Gemini-mode
+   * request carries {@code gemini} instead; any other carries its query string and {@code api-key}
+   * header (Azure's), null when absent.
    */
-  record Recorded(String method, String path, String authorization, byte[] body, Anthropic anthropic, Gemini gemini) {
+  record Recorded(String method, String path, String authorization, byte[] body, Anthropic anthropic, Gemini gemini,
+      String query, String apiKey) {
     Recorded(String method, String path, String authorization, byte[] body) {
-      this(method, path, authorization, body, null, null);
+      this(method, path, authorization, body, null, null, null, null);
     }
 
     Recorded(String method, String path, String authorization, byte[] body, Anthropic anthropic) {
-      this(method, path, authorization, body, anthropic, null);
+      this(method, path, authorization, body, anthropic, null, null, null);
     }
 
     record Anthropic(String query, String apiKey, String version, String beta, String summary) {}
@@ -122,7 +125,7 @@ final class ServerState {
 
     Recorded withSummary(String summary) {
       return new Recorded(method, path, authorization, body,
-          new Anthropic(anthropic.query, anthropic.apiKey, anthropic.version, anthropic.beta, summary), null);
+          new Anthropic(anthropic.query, anthropic.apiKey, anthropic.version, anthropic.beta, summary), null, null, null);
     }
 
     String toJson() {
@@ -138,12 +141,16 @@ final class ServerState {
         Json.str(sb, anthropic.version).append(",\"anthropic_beta\":");
         Json.str(sb, anthropic.beta).append(",\"summary\":");
         Json.str(sb, anthropic.summary);
-      }
-      if (gemini != null) {
+      } else if (gemini != null) {
         sb.append(",\"query\":");
         Json.str(sb, gemini.query).append(",\"x_goog_api_key\":");
         Json.str(sb, gemini.apiKey).append(",\"summary\":");
         Json.str(sb, gemini.summary);
+      } else {
+        // OpenAI and Azure modes: the query string (Azure's api-version) and Azure's api-key header.
+        sb.append(",\"query\":");
+        Json.str(sb, query).append(",\"api_key\":");
+        Json.str(sb, apiKey);
       }
       return sb.append('}').toString();
     }

@@ -58,11 +58,23 @@ public final class AzureAdapter implements ProviderAdapter {
 
   /** The request URL for {@code op} on {@code d}. */
   static String url(Deployment d, Operation op) {
-    String path = switch (op) {
-      case CHAT -> "chat/completions";
-      case EMBEDDINGS -> "embeddings";
-      case COMPLETIONS -> "completions";
-    };
+    return url(d, OpenAiAdapter.path(op));
+  }
+
+  /**
+   * The v1 API serves the Responses API at {@code /openai/v1/responses}, so a Responses request
+   * passes through there; with a dated api-version it is translated to chat completions.
+   */
+  @Override
+  public boolean passesThrough(Deployment d, Protocol client) {
+    return client == Protocol.OPENAI || (client == Protocol.OPENAI_RESPONSES && v1(d));
+  }
+
+  private static boolean v1(Deployment d) {
+    return d.option("api-version", DEFAULT_API_VERSION).equals("v1");
+  }
+
+  private static String url(Deployment d, String path) {
     String version = d.option("api-version", DEFAULT_API_VERSION);
     if (version.equals("v1")) {
       return d.baseUrl() + "/openai/v1/" + path;
@@ -74,10 +86,13 @@ public final class AzureAdapter implements ProviderAdapter {
   @Override
   public HttpRequest request(Deployment d, Call call) throws InvalidChat {
     String model = deploymentName(d);
-    byte[] body = call.body().protocol() == Protocol.OPENAI
+    boolean passthrough = passesThrough(d, call.body().protocol());
+    byte[] body = passthrough
         ? call.body().passthrough(model)
         : OpenAiChatCodec.encodeRequest(call.body().chat().withModel(model));
-    HttpRequest request = HttpRequest.create(url(d, call.operation())).withMethod(HttpMethods.POST)
+    String path = passthrough && call.body().protocol() == Protocol.OPENAI_RESPONSES
+        ? "responses" : OpenAiAdapter.path(call.operation());
+    HttpRequest request = HttpRequest.create(url(d, path)).withMethod(HttpMethods.POST)
         .withEntity(ContentTypes.APPLICATION_JSON, ByteString.fromArrayUnsafe(body));
     if (d.option("auth", "api-key").equals("entra")) {
       return request.addHeader(RawHeader.create("Authorization", "Bearer " + tokens.token(d)));
@@ -103,6 +118,11 @@ public final class AzureAdapter implements ProviderAdapter {
   @Override
   public StreamTap tap(boolean clientWantsUsage) {
     return openai.tap(clientWantsUsage);
+  }
+
+  @Override
+  public StreamTap tap(Protocol client, boolean clientWantsUsage) {
+    return openai.tap(client, clientWantsUsage);
   }
 
   @Override

@@ -28,7 +28,8 @@ import org.apache.pekko.util.ByteString;
 
 /**
  * The adapter for OpenAI and every OpenAI-compatible server (vLLM, Ollama, OpenRouter, Groq, a
- * mock). A body from an OpenAI client is forwarded as the client sent it, with the deployment's
+ * mock). A body from an OpenAI client (chat completions, embeddings, completions, or the Responses
+ * API to {@code {base-url}/responses}) is forwarded as the client sent it, with the deployment's
  * key instead of the client's and the model swapped; a body from another protocol's client is
  * encoded by {@link OpenAiChatCodec}, and so are the answers for it.
  */
@@ -55,46 +56,70 @@ public final class OpenAiAdapter implements ProviderAdapter {
   }
 
   /**
-   * The request heads (URI, method, key) per deployment, one per operation, built once: parsing
+   * The request heads (URI, method, key) per deployment, one per endpoint, built once: parsing
    * the URI and rendering the key on every request cost more than the rest of this adapter.
    */
   private final ConcurrentHashMap<String, Heads> heads = new ConcurrentHashMap<>();
 
   /** The heads built for one deployment object (a deployment reconfigured under its name is another). */
-  private record Heads(Deployment deployment, HttpRequest[] byOperation) {}
+  private record Heads(Deployment deployment, HttpRequest[] bySlot) {}
+
+  /**
+   * OpenAI's own Responses API passes through too, unless the deployment sets
+   * {@code responses-api = false} (an OpenAI-compatible server without {@code /responses}): its
+   * Responses requests are then translated to chat completions.
+   */
+  @Override
+  public boolean passesThrough(Deployment d, Protocol client) {
+    return client == Protocol.OPENAI || (client == Protocol.OPENAI_RESPONSES && servesResponses(d));
+  }
+
+  /** Whether {@code d} serves the Responses API itself (the {@code responses-api} option, default true). */
+  public static boolean servesResponses(Deployment d) {
+    return !d.option("responses-api", "true").equals("false");
+  }
 
   @Override
   public HttpRequest request(Deployment d, Call call) throws InvalidChat {
-    byte[] body = call.body().protocol() == Protocol.OPENAI
+    boolean passthrough = passesThrough(d, call.body().protocol());
+    byte[] body = passthrough
         ? call.body().passthrough(d.upstreamModel())
         : OpenAiChatCodec.encodeRequest(call.body().chat().withModel(d.upstreamModel()));
     // Wrapped, not copied: the request body is never changed once scanned.
-    return head(d, call.operation()).withEntity(ContentTypes.APPLICATION_JSON, ByteString.fromArrayUnsafe(body));
+    int slot = passthrough && call.body().protocol() == Protocol.OPENAI_RESPONSES
+        ? RESPONSES_SLOT : call.operation().ordinal();
+    return head(d, slot).withEntity(ContentTypes.APPLICATION_JSON, ByteString.fromArrayUnsafe(body));
   }
 
-  private HttpRequest head(Deployment d, Operation operation) {
-    int op = operation.ordinal();
+  /** The head slot of the Responses API, after one per operation. */
+  private static final int RESPONSES_SLOT = Operation.values().length;
+
+  private HttpRequest head(Deployment d, int slot) {
     Heads known = heads.get(d.name());
-    if (known == null || known.deployment() != d || known.byOperation()[op] == null) {
+    if (known == null || known.deployment() != d || known.bySlot()[slot] == null) {
       known = heads.compute(d.name(), (name, old) -> {
         HttpRequest[] next = old == null || old.deployment() != d
-            ? new HttpRequest[Operation.values().length] : old.byOperation().clone();
-        next[op] = newHead(d, operation);
+            ? new HttpRequest[RESPONSES_SLOT + 1] : old.bySlot().clone();
+        next[slot] = newHead(d, slot == RESPONSES_SLOT ? "responses" : path(Operation.values()[slot]));
         return new Heads(d, next);
       });
     }
-    return known.byOperation()[op];
+    return known.bySlot()[slot];
   }
 
-  private static HttpRequest newHead(Deployment d, Operation operation) {
-    List<HttpHeader> headers = d.apiKey() == null
-        ? List.of()
-        : List.of(Authorization.create(HttpCredentials.createOAuth2BearerToken(d.apiKey())));
-    String path = switch (operation) {
+  /** The path of {@code operation}'s endpoint under the base URL. */
+  public static String path(Operation operation) {
+    return switch (operation) {
       case CHAT -> "chat/completions";
       case EMBEDDINGS -> "embeddings";
       case COMPLETIONS -> "completions";
     };
+  }
+
+  private static HttpRequest newHead(Deployment d, String path) {
+    List<HttpHeader> headers = d.apiKey() == null
+        ? List.of()
+        : List.of(Authorization.create(HttpCredentials.createOAuth2BearerToken(d.apiKey())));
     return HttpRequest.create(d.baseUrl() + "/" + path).withMethod(HttpMethods.POST).withHeaders(headers);
   }
 
@@ -144,6 +169,12 @@ public final class OpenAiAdapter implements ProviderAdapter {
   @Override
   public StreamTap tap(boolean clientWantsUsage) {
     return new SseUsage(!clientWantsUsage);
+  }
+
+  /** A Responses stream's usage comes in its {@code response.completed} event, which is never dropped. */
+  @Override
+  public StreamTap tap(Protocol client, boolean clientWantsUsage) {
+    return client == Protocol.OPENAI_RESPONSES ? new ResponsesSseUsage() : tap(clientWantsUsage);
   }
 
   @Override

@@ -30,6 +30,7 @@ import io.sluice.node.surface.HttpFront;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.apache.pekko.http.javadsl.model.HttpMethods;
@@ -42,7 +43,8 @@ import org.apache.pekko.util.ByteString;
 /**
  * The OpenAI API: {@code POST /v1/chat/completions}, {@code POST /v1/embeddings}, the legacy
  * {@code POST /v1/completions} (passed through to OpenAI-compatible deployments only) and
- * {@code GET /v1/models}, with OpenAI's bearer auth and error envelope. It scans and renders;
+ * {@code GET /v1/models} (the tenant's models, each with the surfaces it serves under
+ * {@code sluice.surfaces}), with OpenAI's bearer auth and error envelope. It scans and renders;
  * {@link HttpFront} and the pipeline do the rest.
  */
 public final class OpenAiSurface implements Dialect {
@@ -107,6 +109,13 @@ public final class OpenAiSurface implements Dialect {
           g.writeStringField("object", "model");
           g.writeNumberField("created", 0);
           g.writeStringField("owned_by", "sluice");
+          g.writeObjectFieldStart("sluice");
+          g.writeArrayFieldStart("surfaces");
+          for (String surface : surfaces(m)) {
+            g.writeString(surface);
+          }
+          g.writeEndArray();
+          g.writeEndObject();
           g.writeEndObject();
         }
         g.writeEndArray();
@@ -116,6 +125,19 @@ public final class OpenAiSurface implements Dialect {
       }
       return Responses.json(200, out.toByteArray());
     }).exceptionally(e -> front.failure(this, e));
+  }
+
+  /**
+   * The APIs a model can be called through, from its deployments: every provider serves chat, so
+   * chat completions, messages and responses always (translated where the provider speaks another
+   * protocol); completions and embeddings only when a deployment is OpenAI-compatible, since they
+   * pass through and are never translated.
+   */
+  List<String> surfaces(ModelCatalog.Model m) {
+    boolean openAi = m.deployments().stream().anyMatch(d -> pipeline.speaks(d, Protocol.OPENAI));
+    return openAi
+        ? List.of("chat.completions", "messages", "responses", "completions", "embeddings")
+        : List.of("chat.completions", "messages", "responses");
   }
 
   @Override
@@ -159,7 +181,7 @@ public final class OpenAiSurface implements Dialect {
   }
 
   /** A refusal in OpenAI's envelope: the finer type when there is one, else the kind's. */
-  static OpenAiError envelope(Refusal r) {
+  public static OpenAiError envelope(Refusal r) {
     String type = r.detailType() != null ? r.detailType() : switch (r.kind()) {
       case RATE_LIMITED -> "requests";
       case BUDGET_EXHAUSTED -> "insufficient_quota";

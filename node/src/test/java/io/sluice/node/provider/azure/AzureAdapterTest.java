@@ -75,6 +75,30 @@ class AzureAdapterTest {
   }
 
   @Test
+  void request_responsesClientOnV1_passesThroughToTheResponsesApi() throws Exception {
+    AzureAdapter adapter = new AzureAdapter(EntraTokens.start(List.of()));
+    Deployment d = azure(Map.of("deployment", "prod-4o", "api-version", "v1"));
+    assertTrue(adapter.passesThrough(d, Protocol.OPENAI_RESPONSES));
+    HttpRequest r = adapter.request(d, call(Protocol.OPENAI_RESPONSES));
+    assertEquals("https://res.openai.azure.com/openai/v1/responses", r.getUri().toString());
+    JsonNode body = JSON.readTree(((HttpEntity.Strict) r.entity()).getData().toArray());
+    assertEquals("prod-4o", body.get("model").asText());
+    assertEquals("hi", body.at("/messages/0/content").asText(), "the client's bytes, not a translation");
+  }
+
+  @Test
+  void request_responsesClientOnADatedVersion_translatedToChatCompletions() throws Exception {
+    AzureAdapter adapter = new AzureAdapter(EntraTokens.start(List.of()));
+    Deployment d = azure(Map.of("deployment", "prod-4o", "api-version", "2024-10-21"));
+    assertFalse(adapter.passesThrough(d, Protocol.OPENAI_RESPONSES));
+    HttpRequest r = adapter.request(d, call(Protocol.OPENAI_RESPONSES));
+    assertEquals("https://res.openai.azure.com/openai/deployments/prod-4o/chat/completions?api-version=2024-10-21",
+        r.getUri().toString());
+    JsonNode body = JSON.readTree(((HttpEntity.Strict) r.entity()).getData().toArray());
+    assertEquals("system", body.at("/messages/0/role").asText());
+  }
+
+  @Test
   void request_entraAuth_bearerTokenFromTheFileInsteadOfTheKey(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("token");
     Files.writeString(file, "{\"accessToken\":\"eyJ0-first\",\"expiresOn\":\"later\"}\n");

@@ -200,6 +200,53 @@ class OpenAiAdapterTest {
     assertFalse(r.getHeader("Authorization").isPresent());
   }
 
+  @Test
+  void request_responsesClient_passesThroughToResponses() throws Exception {
+    byte[] payload = "{\"model\":\"gpt-4o-mini\",\"input\":\"hi\"}".getBytes(StandardCharsets.UTF_8);
+    Deployment d = deployment("https://api.example.com/v1", "sk-upstream-secret");
+    assertTrue(adapter.passesThrough(d, Protocol.OPENAI_RESPONSES));
+    HttpRequest r = adapter.request(d, responsesCall(payload));
+    assertEquals("https://api.example.com/v1/responses", r.getUri().toString());
+    assertEquals("Bearer sk-upstream-secret", r.getHeader(Authorization.class).orElseThrow().value());
+    assertArrayEquals(payload, ((HttpEntity.Strict) r.entity()).getData().toArray());
+    // the chat endpoint's cached head is another slot
+    assertEquals("https://api.example.com/v1/chat/completions",
+        adapter.request(d, call(Operation.CHAT, payload)).getUri().toString());
+  }
+
+  @Test
+  void request_responsesClientOnServerWithoutResponsesApi_translatedToChatCompletions() throws Exception {
+    Deployment d = new Deployment("d2", "openai", "http://localhost:8000/v1", "llama", null, 1, 0,
+        java.time.Duration.ofSeconds(2), java.time.Duration.ofSeconds(30), java.time.Duration.ofMinutes(5), 16, 64, 0,
+        null, java.util.Map.of("responses-api", "false"));
+    assertFalse(adapter.passesThrough(d, Protocol.OPENAI_RESPONSES));
+    HttpRequest r = adapter.request(d, responsesCall(new byte[] {'{', '}'}));
+    assertEquals("http://localhost:8000/v1/chat/completions", r.getUri().toString());
+    String body = ((HttpEntity.Strict) r.entity()).getData().utf8String();
+    assertTrue(body.contains("\"model\":\"llama\"") && body.contains("\"messages\""), body);
+  }
+
+  /** A Responses API body: passed through as it is, or its neutral form when translated. */
+  private static Call responsesCall(byte[] bytes) {
+    ClientBody body = new ClientBody() {
+      @Override public Protocol protocol() { return Protocol.OPENAI_RESPONSES; }
+      @Override public Operation operation() { return Operation.CHAT; }
+      @Override public String model() { return "gpt-4o-mini"; }
+      @Override public boolean stream() { return false; }
+      @Override public boolean includeUsage() { return true; }
+      @Override public long maxTokens() { return -1; }
+      @Override public long promptTokens() { return 0; }
+      @Override public byte[] passthrough(String upstreamModel) { return bytes; }
+      @Override public ChatRequest chat() {
+        return new ChatRequest("gpt-4o-mini", java.util.List.of(), java.util.List.of(new io.sluice.node.inference.chat
+            .Message(io.sluice.node.inference.chat.Message.Role.USER, java.util.List.of(
+                new io.sluice.node.inference.chat.Part.Text("hi")))), java.util.List.of(), null, -1, null, null,
+            java.util.List.of(), false, true);
+      }
+    };
+    return new Call(body, name -> null);
+  }
+
   private static int countAuthorization(HttpRequest r) {
     int n = 0;
     for (var h : r.getHeaders()) {
