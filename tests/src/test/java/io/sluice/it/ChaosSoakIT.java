@@ -204,8 +204,14 @@ class ChaosSoakIT {
       table.append(String.format("%nfaults (%d):%n", faults.size()));
       Map<String, Long> byKind = faults.stream().collect(Collectors.groupingBy(Fault::kind, TreeMap::new, Collectors.counting()));
       for (Fault f : faults) {
-        table.append(String.format("  %-18s node%d  at %6d ms, repaired after %6d ms%n", f.kind(), f.node(),
-            f.startMs(), f.repairedMs() - f.startMs()));
+        // The failures (all tenants) sent from the fault until GRACE_MS after its repair, by status.
+        Map<String, Long> failed = loads.stream().flatMap(l -> l.results().stream())
+            .filter(r -> !r.ok() && r.status() != 429 && r.sentMs() >= f.startMs() - 1000
+                && r.sentMs() <= f.repairedMs() + GRACE_MS)
+            .collect(Collectors.groupingBy(r -> r.status() + (r.code() == null ? "" : " " + r.code()), TreeMap::new,
+                Collectors.counting()));
+        table.append(String.format("  %-18s node%d  at %6d ms, repaired after %6d ms, failures in its window %s%n",
+            f.kind(), f.node(), f.startMs(), f.repairedMs() - f.startMs(), failed));
       }
       table.append("  by kind: ").append(byKind).append(", seed ").append(seed).append('\n');
       report("summary:%s", table);
