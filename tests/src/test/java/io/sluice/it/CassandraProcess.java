@@ -122,6 +122,15 @@ final class CassandraProcess implements AutoCloseable {
     }
   }
 
+  /** The server's pid, from {@code ops/cassandra status}: for freezing it with SIGSTOP and SIGCONT. */
+  long pid() {
+    Matcher m = Pattern.compile("cassandra running \\(pid (\\d+)\\)").matcher(run(dir, env, "pid", List.of("status"), false));
+    if (!m.find()) {
+      throw new IllegalStateException("ops/cassandra status named no pid");
+    }
+    return Long.parseLong(m.group(1));
+  }
+
   /** Environment for a node that uses this Cassandra through multi-node/cassandra.conf. */
   Map<String, String> nodeEnv() {
     return Map.of(
