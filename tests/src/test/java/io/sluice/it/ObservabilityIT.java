@@ -75,7 +75,7 @@ class ObservabilityIT {
         "OTEL_EXPORTER_OTLP_ENDPOINT", collector.endpoint(),
         "OTEL_SERVICE_NAME", "sluice-it",
         "OTEL_BSP_SCHEDULE_DELAY", "100",
-        "SLUICE_ACCESS_LOG_FILE", accessLog.toString()));
+        "SLUICE_ACCESS_LOG_FILE", accessLog.toString(), "SLUICE_ACCESS_LOG", "true"));
   }
 
   @AfterAll
