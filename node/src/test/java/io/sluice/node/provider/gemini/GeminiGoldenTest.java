@@ -1,5 +1,6 @@
 package io.sluice.node.provider.gemini;
 
+import io.sluice.node.inference.chat.NeutralJson;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

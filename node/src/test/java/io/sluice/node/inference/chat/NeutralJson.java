@@ -1,23 +1,20 @@
-package io.sluice.node.provider.anthropic;
+package io.sluice.node.inference.chat;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.sluice.node.inference.chat.ChatEvent;
-import io.sluice.node.inference.chat.ChatRequest;
-import io.sluice.node.inference.chat.ChatResponse;
-import io.sluice.node.inference.chat.Part;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
 
 /**
  * The neutral chat model as readable JSON, for golden files only: each {@link Part} and
- * {@link ChatEvent} is tagged with its kind so it reads back as the same record.
+ * {@link ChatEvent} is tagged with its kind so it reads back as the same record. Shared by the
+ * providers' golden tests.
  */
-final class NeutralJson {
+public final class NeutralJson {
   @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
   @JsonSubTypes({
       @JsonSubTypes.Type(value = Part.Text.class, name = "text"),
@@ -44,7 +41,7 @@ final class NeutralJson {
 
   private NeutralJson() {}
 
-  static String write(Object value) {
+  public static String write(Object value) {
     try {
       var writer = value instanceof List<?> ? MAPPER.writerFor(new TypeReference<List<ChatEvent>>() {})
           : MAPPER.writer();
@@ -54,15 +51,15 @@ final class NeutralJson {
     }
   }
 
-  static ChatRequest request(String json) {
+  public static ChatRequest request(String json) {
     return read(json, ChatRequest.class);
   }
 
-  static ChatResponse response(String json) {
+  public static ChatResponse response(String json) {
     return read(json, ChatResponse.class);
   }
 
-  static List<ChatEvent> events(String json) {
+  public static List<ChatEvent> events(String json) {
     try {
       return MAPPER.readValue(json, new TypeReference<List<ChatEvent>>() {});
     } catch (IOException e) {
