@@ -34,7 +34,7 @@ public final class NeutralJson {
       @JsonSubTypes.Type(value = ChatEvent.Failed.class, name = "failed")})
   interface EventMixin {}
 
-  static final ObjectMapper MAPPER = new ObjectMapper()
+  public static final ObjectMapper MAPPER = new ObjectMapper()
       .addMixIn(Part.class, PartMixin.class)
       .addMixIn(ChatEvent.class, EventMixin.class)
       .enable(SerializationFeature.INDENT_OUTPUT);
