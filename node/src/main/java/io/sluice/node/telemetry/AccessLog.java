@@ -2,7 +2,13 @@ package io.sluice.node.telemetry;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.FileAppender;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -11,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The access log: one JSON line per request to the logger {@value #LOGGER}, which logback.xml
- * sends to its own file and nowhere else. A request only offers its {@link RequestRecord} to a
+ * The access log: one JSON line per request to the logger {@value #LOGGER}, whose only appender is
+ * a file of its own, attached here when the log is on (so a node with the log off creates no file). A request only offers its {@link RequestRecord} to a
  * bounded queue; one writer thread formats and writes the lines. When the queue is full the line
  * is dropped and counted ({@link #dropped()}): the log never blocks a request.
  *
@@ -29,8 +35,9 @@ public final class AccessLog implements AutoCloseable {
   private final Thread writer;
   private volatile boolean closed;
 
-  public AccessLog(int capacity) {
-    this(capacity, LoggerFactory.getLogger(LOGGER));
+  /** The access log writing to {@code file} (appended to, created when missing). */
+  public AccessLog(int capacity, Path file) {
+    this(capacity, fileLogger(file));
   }
 
   AccessLog(int capacity, Logger log) {
@@ -39,6 +46,30 @@ public final class AccessLog implements AutoCloseable {
     this.writer = new Thread(this::drain, "sluice-access-log");
     writer.setDaemon(true);
     writer.start();
+  }
+
+  /** The logger {@value #LOGGER} of logback's context, writing only to {@code file}. */
+  private static Logger fileLogger(Path file) {
+    Logger logger = LoggerFactory.getLogger(LOGGER);
+    if (logger instanceof ch.qos.logback.classic.Logger l) {
+      LoggerContext ctx = l.getLoggerContext();
+      PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+      encoder.setContext(ctx);
+      encoder.setPattern("%msg%n");
+      encoder.start();
+      FileAppender<ILoggingEvent> appender = new FileAppender<>();
+      appender.setContext(ctx);
+      appender.setName("ACCESS");
+      appender.setFile(file.toString());
+      appender.setAppend(true);
+      appender.setEncoder(encoder);
+      appender.start();
+      l.detachAppender("ACCESS");
+      l.addAppender(appender);
+      l.setAdditive(false);
+      l.setLevel(Level.INFO);
+    }
+    return logger;
   }
 
   /** Queues {@code r}'s line, or drops and counts it when the queue is full. Never blocks. */

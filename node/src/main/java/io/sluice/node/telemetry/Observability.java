@@ -45,7 +45,7 @@ public final class Observability implements RequestObservation.Factory, AutoClos
   public static Observability create(TelemetrySettings settings, MeterRegistry registry, LongSupplier nanos,
       InstantSource clock) {
     return new Observability(new UsageMetrics(registry, settings),
-        settings.accessLog() ? new AccessLog(settings.accessLogQueue()) : null, Tracing.fromEnvironment(), registry,
+        settings.accessLog() ? new AccessLog(settings.accessLogQueue(), settings.accessLogFile()) : null, Tracing.fromEnvironment(), registry,
         nanos, clock);
   }
 

@@ -1,6 +1,7 @@
 package io.sluice.node.telemetry;
 
 import com.typesafe.config.Config;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -14,9 +15,11 @@ import java.util.List;
  * @param journalBuckets histogram bounds of the lease and settlement round trips (a journal write each)
  * @param accessLog whether the access log is written
  * @param accessLogQueue how many access-log lines may wait for the writer before lines are dropped
+ * @param accessLogFile the file the access log appends to
  */
 public record TelemetrySettings(int topTenants, List<Duration> latencyBuckets, List<Duration> overheadBuckets,
-    List<Duration> journalBuckets, boolean accessLog, int accessLogQueue) {
+    List<Duration> journalBuckets, boolean accessLog, int accessLogQueue,
+    Path accessLogFile) {
 
   public TelemetrySettings {
     if (topTenants < 0 || accessLogQueue < 1) {
@@ -35,6 +38,7 @@ public record TelemetrySettings(int topTenants, List<Duration> latencyBuckets, L
         t.getDurationList("metrics.overhead-buckets"),
         t.getDurationList("metrics.journal-buckets"),
         t.getBoolean("access-log.enabled"),
-        t.getInt("access-log.queue-capacity"));
+        t.getInt("access-log.queue-capacity"),
+        Path.of(t.getString("access-log.file")));
   }
 }

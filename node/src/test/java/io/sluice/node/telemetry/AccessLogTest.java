@@ -13,12 +13,15 @@ import io.sluice.node.inference.Operation;
 import io.sluice.node.inference.Refusal;
 import io.sluice.node.inference.RequestObservation;
 import io.sluice.persistence.UsageCounters;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class AccessLogTest {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -55,6 +58,31 @@ class AccessLogTest {
       l.addAppender(this);
       return l;
     }
+  }
+
+  @Test
+  void create_logOn_linesAppendedToItsFileOnly(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("access.log");
+    Fixture f = Fixture.create();
+    try (AccessLog log = new AccessLog(16, file)) {
+      RequestObservation obs = f.observability(log, null)
+          .start("openai", Operation.CHAT, "req-file", f.nanos.get(), h -> null);
+      obs.refused(Refusal.modelNotFound("nope"));
+      obs.finished(404);
+    }
+    List<String> lines = Files.readAllLines(file);
+    assertEquals(1, lines.size(), lines.toString());
+    assertEquals("req-file", JSON.readTree(lines.get(0)).get("request_id").asText());
+  }
+
+  @Test
+  void create_logOff_noFileCreated(@TempDir Path dir) {
+    Path file = dir.resolve("access.log");
+    TelemetrySettings off = new TelemetrySettings(10, Fixture.SETTINGS.latencyBuckets(),
+        Fixture.SETTINGS.overheadBuckets(), Fixture.SETTINGS.journalBuckets(), false, 16, file);
+    Fixture f = Fixture.create();
+    Observability.create(off, f.registry, f.nanos::get, java.time.InstantSource.system());
+    assertFalse(Files.exists(file));
   }
 
   @Test

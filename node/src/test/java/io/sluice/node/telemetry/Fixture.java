@@ -11,6 +11,7 @@ import io.sluice.persistence.TenantEvent;
 import io.sluice.persistence.TenantLimits;
 import io.sluice.persistence.TenantState;
 import java.math.BigDecimal;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
@@ -26,7 +27,8 @@ final class Fixture {
       new BigDecimal("0.60"), List.of(DEPLOYMENT), RoutingStrategy.WEIGHTED, List.of());
   static final TelemetrySettings SETTINGS = new TelemetrySettings(10,
       List.of(Duration.ofMillis(10), Duration.ofMillis(100), Duration.ofSeconds(1)),
-      List.of(Duration.ofMillis(1), Duration.ofMillis(10)), List.of(Duration.ofMillis(10)), true, 16);
+      List.of(Duration.ofMillis(1), Duration.ofMillis(10)), List.of(Duration.ofMillis(10)), true, 16,
+      Path.of("access.log"));
 
   final AtomicLong nanos = new AtomicLong(1_000_000_000L);
   final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

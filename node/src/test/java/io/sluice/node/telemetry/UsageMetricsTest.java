@@ -119,7 +119,8 @@ class UsageMetricsTest {
   void render_10000Tenants_boundedSeriesAndItsCostPrinted() {
     Fixture f = Fixture.create();
     TelemetrySettings settings = new TelemetrySettings(100, Fixture.SETTINGS.latencyBuckets(),
-        Fixture.SETTINGS.overheadBuckets(), Fixture.SETTINGS.journalBuckets(), false, 1);
+        Fixture.SETTINGS.overheadBuckets(), Fixture.SETTINGS.journalBuckets(), false, 1,
+        Fixture.SETTINGS.accessLogFile());
     UsageMetrics metrics = new UsageMetrics(f.registry, settings);
     for (int i = 0; i < 10_000; i++) {
       metrics.record(record("tenant-" + i, 100 + i, 10, 200, null));
