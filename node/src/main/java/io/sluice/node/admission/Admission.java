@@ -94,9 +94,9 @@ public final class Admission {
   }
 
   CompletionStage<LeaseReply> sendAcquire(TenantAdmission t, long seq, Map<Quantity, Long> needed,
-      Map<Quantity, Long> wanted, long slotsNeeded, long slotsWanted) {
-    Instant now = clock.now();
-    Instant deadline = now.plus(askTimeout);
+      Map<Quantity, Long> wanted, long slotsNeeded, long slotsWanted, Instant at) {
+    Instant now = at != null ? at : clock.now();
+    Instant deadline = clock.now().plus(askTimeout);
     metrics.acquire();
     long sent = System.nanoTime();
     CompletionStage<LeaseReply> reply = sharding.entityRefFor(TenantEntity.ENTITY_KEY, t.tenantId)

@@ -3,6 +3,8 @@ package io.sluice.node.admission;
 import io.sluice.node.admission.TenantAdmission.Lease;
 import io.sluice.node.tenant.TenantCommand.LeaseReply;
 import io.sluice.persistence.Quantity;
+import io.sluice.persistence.WindowKind;
+import java.time.Instant;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -73,10 +75,64 @@ final class LeaseAcquire {
   }
 
   /**
+   * Asks, once per window boundary and without waiting, for the leases of the windows that end
+   * within {@code roll-ahead}, when their lease of the current window is in use: the acquire is
+   * dated at the boundary, so the entity rolls the window then ({@link
+   * io.sluice.node.tenant.QuotaLedger#eventTime}, within the clock-skew tolerance) and no request
+   * arriving at the boundary waits for it. Requests until the boundary spend the new lease (the
+   * spend path takes a lease of the current window or a later one), so each window, as the entity
+   * counts it, still admits at most its limit.
+   */
+  static void rollAheadIfDue(TenantAdmission t, long now) {
+    if (now < t.rollAheadAt || t.acquiring.get() != null) {
+      return;
+    }
+    long ahead = t.owner.settings().rollAhead().toMillis();
+    if (ahead <= 0) {
+      t.rollAheadAt = Long.MAX_VALUE;
+      return;
+    }
+    WindowClock clock = t.owner.clock();
+    long boundary = Long.MAX_VALUE;
+    for (Quantity q : QUANTITIES) {
+      Lease lease = t.leases.get(q.ordinal());
+      if (lease != null && t.limits[q.ordinal()] >= 0 && lease.window == clock.current(q.window())) {
+        boundary = Math.min(boundary, clock.resetMillis(q.window()));
+      }
+    }
+    if (boundary == Long.MAX_VALUE || boundary - now > ahead) {
+      // Nothing to roll yet: look again when the nearest window (a minute at most) is due.
+      t.rollAheadAt = Math.min(boundary, clock.resetMillis(WindowKind.MINUTE)) - ahead;
+      return;
+    }
+    t.rollAheadAt = boundary; // once per boundary
+    Map<Quantity, Long> wanted = new EnumMap<>(Quantity.class);
+    for (Quantity q : QUANTITIES) {
+      Lease lease = t.leases.get(q.ordinal());
+      if (lease != null && t.limits[q.ordinal()] >= 0 && lease.window == clock.current(q.window())
+          && clock.resetMillis(q.window()) == boundary && lease.lastGrant > 0) {
+        wanted.put(q, lease.lastGrant);
+      }
+    }
+    if (!wanted.isEmpty()) {
+      acquire(t, Map.of(), wanted, 0, Instant.ofEpochMilli(boundary));
+    }
+  }
+
+  /**
    * Asks the entity for quota; concurrent callers share the one acquire in flight. Completes with
    * false when the tenant is gone.
    */
   static CompletableFuture<Boolean> acquire(TenantAdmission t, Map<Quantity, Long> needed, long slotsNeeded) {
+    return acquire(t, needed, null, slotsNeeded, null);
+  }
+
+  /**
+   * {@link #acquire(TenantAdmission, Map, long)} asking for {@code wantedOrNull} (null: what is
+   * needed and what the leases below their renewal mark want) as of {@code at} (null: now).
+   */
+  private static CompletableFuture<Boolean> acquire(TenantAdmission t, Map<Quantity, Long> needed,
+      Map<Quantity, Long> wantedOrNull, long slotsNeeded, Instant at) {
     CompletableFuture<Void> running = t.acquiring.get();
     if (running != null) {
       return running.handle((v, e) -> true);
@@ -87,22 +143,11 @@ final class LeaseAcquire {
       CompletableFuture<Void> other = t.acquiring.get();
       return other == null ? CompletableFuture.completedFuture(true) : other.handle((v, e) -> true);
     }
-    long multiplier = t.owner.settings().prefetchMultiplier();
-    long[] lim = t.limits;
-    Map<Quantity, Long> wanted = new EnumMap<>(Quantity.class);
-    for (Quantity q : QUANTITIES) {
-      int i = q.ordinal();
-      if (lim[i] < 0) continue;
-      Lease lease = t.leases.get(i);
-      long need = needed.getOrDefault(q, 0L);
-      long base = Math.max(need, lease == null ? 0 : lease.lastGrant);
-      if (need > 0 || (lease != null && lease.remaining.get() < lease.lastGrant * t.owner.settings().renewBelow())) {
-        wanted.put(q, Math.max(need, base * multiplier));
-      }
-    }
-    long slotsWanted = t.slotLimit >= 0 && slotsNeeded > 0 ? Math.max(1, slotsNeeded * multiplier) : 0;
+    Map<Quantity, Long> wanted = wantedOrNull != null ? wantedOrNull : wanted(t, needed);
+    long slotsWanted = t.slotLimit >= 0 && slotsNeeded > 0
+        ? Math.max(1, slotsNeeded * t.owner.settings().prefetchMultiplier()) : 0;
     long seq = t.unansweredAcquire != 0 ? t.unansweredAcquire : t.acquireSeq.incrementAndGet();
-    return t.owner.sendAcquire(t, seq, needed, wanted, slotsNeeded, slotsWanted)
+    return t.owner.sendAcquire(t, seq, needed, wanted, slotsNeeded, slotsWanted, at)
         .handle((reply, error) -> {
           boolean active = true;
           if (reply != null) {
@@ -118,6 +163,24 @@ final class LeaseAcquire {
           mine.complete(null);
           return active;
         }).toCompletableFuture();
+  }
+
+  /** What to ask for: what is needed, and a prefetch for each lease below its renewal mark. */
+  private static Map<Quantity, Long> wanted(TenantAdmission t, Map<Quantity, Long> needed) {
+    long multiplier = t.owner.settings().prefetchMultiplier();
+    long[] lim = t.limits;
+    Map<Quantity, Long> wanted = new EnumMap<>(Quantity.class);
+    for (Quantity q : QUANTITIES) {
+      int i = q.ordinal();
+      if (lim[i] < 0) continue;
+      Lease lease = t.leases.get(i);
+      long need = needed.getOrDefault(q, 0L);
+      long base = Math.max(need, lease == null ? 0 : lease.lastGrant);
+      if (need > 0 || (lease != null && lease.remaining.get() < lease.lastGrant * t.owner.settings().renewBelow())) {
+        wanted.put(q, Math.max(need, base * multiplier));
+      }
+    }
+    return wanted;
   }
 
   /** Adds a grant to the leases and remembers what is exhausted. */

@@ -85,6 +85,7 @@ final class LeaseSpend {
     if (missing == null && !slotMissing) {
       Ticket ticket = new Ticket(t, held, reserved, slot, clock, d);
       LeaseAcquire.renewIfLow(t, now);
+      LeaseAcquire.rollAheadIfDue(t, now);
       return CompletableFuture.completedFuture(ticket);
     }
     for (int i = 0; i < held.length; i++) {

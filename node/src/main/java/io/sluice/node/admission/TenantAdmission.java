@@ -89,6 +89,8 @@ final class TenantAdmission {
   final AtomicReference<CompletableFuture<Void>> acquiring = new AtomicReference<>();
   /** Until when the tenant store is taken to be down, after an acquire got no answer. */
   volatile long storeDownUntil;
+  /** Before this time no lease needs the next window's lease asked for ({@link LeaseAcquire#rollAheadIfDue}). */
+  volatile long rollAheadAt;
   /** The window in which this node last granted itself an outage allowance, per quantity. */
   final AtomicLongArray allowanceWindow = new AtomicLongArray(QUANTITIES.length);
   final AtomicLong acquireSeq = new AtomicLong();

@@ -3,7 +3,12 @@ package io.sluice.node.tenant;
 import com.typesafe.config.Config;
 import java.time.Duration;
 
-/** Quota and circuit settings ({@code sluice.quota}, {@code sluice.circuit}). */
+/**
+ * Quota and circuit settings ({@code sluice.quota}, {@code sluice.circuit}).
+ *
+ * @param rollAhead how long before a window ends a node with a lease in use asks for the next
+ *     window's lease, so that no request waits for the entity at the boundary; 0 turns it off
+ */
 public record QuotaSettings(
     Duration leaseTtl,
     double share,
@@ -23,7 +28,8 @@ public record QuotaSettings(
     boolean failClosedWhenStoreDown,
     double outageAllowance,
     int tokenCacheEntries,
-    int usageHistoryMinutes) {
+    int usageHistoryMinutes,
+    Duration rollAhead) {
 
   public QuotaSettings {
     // A grant is at most share x what is left: above 1 a grant could exceed the limit.
@@ -42,6 +48,10 @@ public record QuotaSettings(
     }
     if (tokenCacheEntries < 0) {
       throw new IllegalArgumentException("sluice.quota.token-cache-entries must be at least 0");
+    }
+    // The entity decides with a node's clock only up to the skew tolerance ahead of its own.
+    if (rollAhead.isNegative() || rollAhead.compareTo(clockSkewTolerance) >= 0) {
+      throw new IllegalArgumentException("sluice.quota.roll-ahead must be in [0, clock-skew-tolerance)");
     }
     if (renewBelow < 0 || renewBelow >= 1 || prefetchMultiplier < 1 || maxAcquireRounds < 1) {
       throw new IllegalArgumentException("sluice.quota: renew-below must be in [0, 1), prefetch-multiplier and "
@@ -76,6 +86,7 @@ public record QuotaSettings(
         },
         q.getDouble("outage-allowance"),
         q.getInt("token-cache-entries"),
-        q.getInt("usage-history-minutes"));
+        q.getInt("usage-history-minutes"),
+        q.getDuration("roll-ahead"));
   }
 }

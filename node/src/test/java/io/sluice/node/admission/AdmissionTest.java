@@ -18,6 +18,7 @@ import io.sluice.node.tenant.QuotaSettings;
 import io.sluice.node.tenant.TenantChanged;
 import io.sluice.node.tenant.TenantCommand;
 import io.sluice.node.tenant.TenantEntity;
+import io.sluice.node.tenant.Windows;
 import io.sluice.persistence.NodeShare;
 import io.sluice.persistence.Quantity;
 import io.sluice.persistence.TenantLimits;
@@ -192,6 +193,40 @@ class AdmissionTest {
     clock.advance(quota.idleReturn().plusSeconds(1));
     awaitAssert(Duration.ofSeconds(25),
         () -> assertEquals(1, share(tenant).granted(Quantity.REQUESTS_PER_MINUTE), "all but the used request back"));
+  }
+
+  @Test
+  void admit_leaseInUseWithinRollAheadOfItsWindowsEnd_nextWindowsLeaseHeldBeforeTheBoundary() {
+    String tenant = "admission-roll-ahead";
+    // Early in a minute: the first request's acquire is an ordinary one.
+    clock.advance(Duration.ofMillis(60_000 - clock.instant().toEpochMilli() % 60_000 + 1_000));
+    TenantState state = create(tenant);
+    request(state);
+    long minute = Windows.id(WindowKind.MINUTE, clock.instant());
+    assertEquals(1, share(tenant).lastAcquireSeq());
+
+    // Within roll-ahead of the minute's end: a request asks for the next minute's lease, dated at
+    // the boundary, and the entity rolls the window then.
+    long end = Windows.resetAt(WindowKind.MINUTE, minute).toEpochMilli();
+    clock.advance(Duration.ofMillis(end - clock.instant().toEpochMilli() - quota.rollAhead().toMillis() / 2));
+    request(state);
+    awaitAssert(() -> assertEquals(minute + 1, admission.tenantAdmission(tenant)
+        .leases.get(Quantity.REQUESTS_PER_MINUTE.ordinal()).window, "the next minute's lease is held"));
+    TenantState rolled = ask(tenant, TenantCommand.Get::new);
+    assertEquals(minute + 1, rolled.window(WindowKind.MINUTE));
+    assertEquals(2, rolled.nodes().get(admission.node()).lastAcquireSeq());
+
+    // Requests until and after the boundary spend it: none waits for the entity.
+    request(state);
+    clock.advance(Duration.ofMillis(quota.rollAhead().toMillis()));
+    request(state);
+    request(state);
+    NodeShare share = share(tenant);
+    assertEquals(2, share.lastAcquireSeq(), "no acquire at the boundary");
+    assertTrue(share.granted(Quantity.REQUESTS_PER_MINUTE) <= 1_000, "the next minute's grant is within its limit");
+    assertEquals(share.granted(Quantity.REQUESTS_PER_MINUTE) - 3, admission.tenantAdmission(tenant)
+        .leases.get(Quantity.REQUESTS_PER_MINUTE.ordinal()).remaining.get(),
+        "the request before the boundary and the two after it are counted in the next minute");
   }
 
   @Test

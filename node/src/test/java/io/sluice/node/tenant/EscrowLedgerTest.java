@@ -51,7 +51,7 @@ class EscrowLedgerTest {
   private static final int STEPS = 600;
   private static final QuotaSettings QUOTA = new QuotaSettings(Duration.ofMinutes(30), 0.5, 4, 0.25,
       Duration.ofMillis(500), 1000, 100, 64, Duration.ofSeconds(5), Duration.ofSeconds(1), 256, Duration.ofSeconds(2),
-      16, 3, Duration.ofSeconds(30), true, 0.01, 100_000, 60);
+      16, 3, Duration.ofSeconds(30), true, 0.01, 100_000, 60, Duration.ofSeconds(1));
   private static final QuotaLedger LEDGER = new QuotaLedger(QUOTA);
   private static final Quantity RPM = Quantity.REQUESTS_PER_MINUTE;
   private static final Quantity TPM = Quantity.TOKENS_PER_MINUTE;

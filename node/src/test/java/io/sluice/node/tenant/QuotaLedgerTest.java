@@ -39,7 +39,7 @@ class QuotaLedgerTest {
   private static final Instant EXPIRED = NOW.minusSeconds(1);
   private static final QuotaSettings SETTINGS = new QuotaSettings(Duration.ofSeconds(30), 0.5, 32, 0.25,
       Duration.ofMillis(500), 1000, 100, 64, Duration.ofSeconds(5), Duration.ofSeconds(1), 256, Duration.ofSeconds(2), 16, 3,
-      Duration.ofSeconds(30), true, 0.01, 100_000, 60);
+      Duration.ofSeconds(30), true, 0.01, 100_000, 60, Duration.ofSeconds(1));
   private static final QuotaLedger LEDGER = new QuotaLedger(SETTINGS);
   private static final String SELF = "node-a";
 

@@ -50,7 +50,7 @@ class ReplicatedTenantEntityTest {
   private static final Instant NOW = Instant.parse("2026-03-01T12:00:30Z");
   private static final QuotaSettings QUOTA = new QuotaSettings(Duration.ofSeconds(30), 0.5, 32, 0.25,
       Duration.ofMillis(500), 1000, 100, 64, Duration.ofSeconds(5), Duration.ofSeconds(1), 256, Duration.ofSeconds(2),
-      16, 3, Duration.ofSeconds(30), true, 0.01, 100_000, 60);
+      16, 3, Duration.ofSeconds(30), true, 0.01, 100_000, 60, Duration.ofSeconds(1));
   private static final List<String> REGIONS = List.of("r1", "r2");
   private static final AtomicInteger IDS = new AtomicInteger();
   private static ActorTestKit testKit;
