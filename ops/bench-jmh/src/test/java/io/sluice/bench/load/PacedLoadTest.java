@@ -55,7 +55,7 @@ class PacedLoadTest {
     }
     int port = ex.getRemoteAddress().getPort();
     if (delayOne && (slowPort.compareAndSet(-1, port) || slowPort.get() == port)) {
-      later.schedule(() -> reply(ex), 50, TimeUnit.MILLISECONDS);
+      later.schedule(() -> reply(ex), 100, TimeUnit.MILLISECONDS);
     } else {
       reply(ex);
     }
@@ -74,7 +74,7 @@ class PacedLoadTest {
   private PacedLoad.Result run(int rate, double durationS, int connections) throws Exception {
     PacedLoad.Options options = new PacedLoad.Options(
         URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/v1/chat/completions"), rate, durationS, 0.2,
-        connections, "{}".getBytes(StandardCharsets.UTF_8), List.of("k1", "k2"), 20, 5, null);
+        connections, "{}".getBytes(StandardCharsets.UTF_8), List.of("k1", "k2"), 20, 8, null);
     PacedLoad gen = new PacedLoad(options);
     try {
       gen.connect();
@@ -104,15 +104,16 @@ class PacedLoadTest {
   @Test
   void run_oneConnectionStalled_showsInTheWorstConnectionNotInTheMedianOrTheProbe() throws Exception {
     delayOne = true;
-    // 4 connections at 200 req/s: each sends every 20 ms; the stalled one is answered after 50 ms,
-    // so its requests queue and their latency from the due time grows over the run.
+    // 4 connections at 200 req/s: each sends every 20 ms; the stalled one is answered after 100 ms,
+    // so its requests queue and their latency from the due time grows to ~4 s by its last answer,
+    // far beyond what a slow machine adds to every connection alike.
     PacedLoad.Result r = run(200, 1.0, 4);
 
     List<Long> p99 = r.perConnection().stream().map(h -> h.getValueAtPercentile(99)).sorted(Comparator.naturalOrder())
         .toList();
     long worst = p99.get(p99.size() - 1);
     long median = p99.get(p99.size() / 2);
-    assertTrue(worst >= TimeUnit.MILLISECONDS.toNanos(200), "worst p99 " + worst / 1e6 + " ms");
+    assertTrue(worst >= TimeUnit.MILLISECONDS.toNanos(1000), "worst p99 " + worst / 1e6 + " ms");
     assertTrue(median < worst / 2, "median p99 " + median / 1e6 + " ms, worst " + worst / 1e6 + " ms");
     assertEquals(200, r.count() + r.timeouts());
   }
