@@ -394,6 +394,7 @@ public final class Report {
     r.derive();
     String title = "Sluice benchmark: " + r.raw.size() + " round(s)"
         + (meta.containsKey("duration_s") ? ", " + meta.get("duration_s") + " s per point" : "")
+        + (meta.containsKey("paced_duration_s") ? " (paced: " + meta.get("paced_duration_s") + " s)" : "")
         + "; median (min–max) over rounds";
     r.printTable(System.out, title);
     Files.writeString(out.resolve("results.json"), r.json(meta), StandardCharsets.UTF_8);
