@@ -24,7 +24,8 @@ import java.util.regex.Pattern;
  * <p>The input is {@code raw.tsv}, one measurement a line: {@code round TAB target TAB metric TAB
  * value}. Derived numbers are computed per round before the median is taken: the latency a target
  * adds over DIRECT at the same rate and percentile ({@code added_*}, also for the streaming time to
- * first byte, {@code added_ttfb_*}), and Sluice's throughput with
+ * first byte, {@code added_ttfb_*} and {@code added_ttfbseq_*}, and for the paced run's
+ * percentiles, {@code added_paced_*}), and Sluice's throughput with
  * 10,000 tenants over its throughput with one ({@code spread_over_hot}, and {@code
  * spread_again_over_hot} for the spread run repeated at once, while the node holds the leases).
  *
@@ -36,7 +37,9 @@ import java.util.regex.Pattern;
 public final class Report {
   static final List<String> TARGETS = List.of("DIRECT", "NGINX", "SLUICE");
   private static final Pattern LAT = Pattern.compile("lat_(\\d+)_(p50|p99|p999)_ms");
-  private static final Pattern TTFB = Pattern.compile("ttfb_(p50|p90|p99)_ms");
+  /** Metrics of which the table also shows the difference to DIRECT's, per round ({@code added_<metric>}). */
+  private static final Pattern DIFF = Pattern.compile(
+      "(ttfb|ttfbseq)_(p50|p90|p99)_ms|paced_(p50|p99|p999|max|conn_worst_p99|conn_worst_max|probe_p99|probe_max)_ms");
 
   /** round -> target -> metric -> value. */
   final Map<Integer, Map<String, Map<String, Double>>> raw = new TreeMap<>();
@@ -80,7 +83,7 @@ public final class Report {
           if (lat.matches() && direct.containsKey(e.getKey())) {
             m.put("added_" + lat.group(1) + "_" + lat.group(2) + "_ms", e.getValue() - direct.get(e.getKey()));
           }
-          if (TTFB.matcher(e.getKey()).matches() && direct.containsKey(e.getKey())) {
+          if (DIFF.matcher(e.getKey()).matches() && direct.containsKey(e.getKey())) {
             m.put("added_" + e.getKey(), e.getValue() - direct.get(e.getKey()));
           }
         }
@@ -134,6 +137,25 @@ public final class Report {
   /** The rows of the table: metric, label, digits. */
   List<String[]> rows() {
     List<String[]> rows = new ArrayList<>();
+    String paced = "paced @" + pacedRate() + "/s";
+    rows.add(new String[] {"paced_p50_ms", paced + " p50 (ms)", "3"});
+    rows.add(new String[] {"paced_p99_ms", paced + " p99 (ms)", "3"});
+    rows.add(new String[] {"paced_p999_ms", paced + " p99.9 (ms)", "3"});
+    rows.add(new String[] {"paced_max_ms", paced + " max (ms)", "3"});
+    rows.add(new String[] {"paced_conn_worst_p99_ms", "  worst connection's p99 (ms)", "3"});
+    rows.add(new String[] {"paced_conn_worst_max_ms", "  worst connection's max (ms)", "3"});
+    rows.add(new String[] {"paced_conns_max_over_50ms", "  connections with a request over 50 ms", "0"});
+    rows.add(new String[] {"paced_probe_p99_ms", "  sequential probe beside it, p99 (ms)", "3"});
+    rows.add(new String[] {"paced_probe_max_ms", "  sequential probe beside it, max (ms)", "3"});
+    rows.add(new String[] {"paced_achieved_rps", "  achieved rate", "0"});
+    rows.add(new String[] {"paced_errors", "  errors+timeouts", "0"});
+    rows.add(new String[] {"paced_gw_cpu_pct", "  gateway CPU (% of one core)", "1"});
+    rows.add(new String[] {"paced_gw_cpu_us_per_req", "  gateway CPU per request (us)", "1"});
+    for (String p : List.of("p50", "p99", "p999", "max")) {
+      rows.add(new String[] {"added_paced_" + p + "_ms", "added over DIRECT, " + paced + " " + label(p) + " (ms)", "3"});
+    }
+    rows.add(new String[] {"added_paced_conn_worst_p99_ms", "  added, worst connection's p99 (ms)", "3"});
+    rows.add(new String[] {"added_paced_probe_p99_ms", "  added, probe p99 (ms)", "3"});
     rows.add(new String[] {"json_rps", "max throughput, JSON (req/s)", "0"});
     rows.add(new String[] {"stream_rps", "max throughput, SSE stream (req/s)", "0"});
     rows.add(new String[] {"json_errors", "  errors in the JSON run", "0"});
@@ -160,6 +182,13 @@ public final class Report {
     }
     rows.add(new String[] {"ttfb_rate", "  streamed requests/s of the TTFB run", "0"});
     rows.add(new String[] {"ttfb_errors", "  errors+timeouts in the TTFB run", "0"});
+    for (String p : List.of("p50", "p90", "p99")) {
+      rows.add(new String[] {"ttfbseq_" + p + "_ms", "stream TTFB, sequential curl " + p + " (ms)", "3"});
+    }
+    for (String p : List.of("p50", "p99")) {
+      rows.add(new String[] {"added_ttfbseq_" + p + "_ms", "  added over DIRECT, sequential TTFB " + p + " (ms)", "3"});
+    }
+    rows.add(new String[] {"ttfbseq_n", "  streamed requests of the sequential run", "0"});
     for (int rate : rates()) {
       for (String p : List.of("p50", "p90", "p99")) {
         rows.add(new String[] {"ovh_" + rate + "_" + p + "_ms",
@@ -183,6 +212,17 @@ public final class Report {
     rows.add(new String[] {"spread_again_errors", "  errors in that run", "0"});
     rows.add(new String[] {"gw_cpu_us_per_req_spread_again", "  gateway CPU per request in that run (us)", "1"});
     return rows;
+  }
+
+  /** The paced run's rate, as recorded ({@code paced_rate}); "?" when no run recorded it. */
+  String pacedRate() {
+    for (String t : TARGETS) {
+      List<Double> v = values(t, "paced_rate");
+      if (!v.isEmpty()) {
+        return fmt(v.get(0), 0);
+      }
+    }
+    return "?";
   }
 
   private static String label(String p) {
@@ -354,6 +394,7 @@ public final class Report {
     r.derive();
     String title = "Sluice benchmark: " + r.raw.size() + " round(s)"
         + (meta.containsKey("duration_s") ? ", " + meta.get("duration_s") + " s per point" : "")
+        + (meta.containsKey("paced_duration_s") ? " (paced: " + meta.get("paced_duration_s") + " s)" : "")
         + "; median (min–max) over rounds";
     r.printTable(System.out, title);
     Files.writeString(out.resolve("results.json"), r.json(meta), StandardCharsets.UTF_8);

@@ -84,4 +84,26 @@ class ReportTest {
     assertTrue(lines[1].startsWith("500 0.1000 NaN NaN NaN"), lines[1]);
     assertTrue(lines[2].startsWith("5000 0.2000"), lines[2]);
   }
+
+  @Test
+  void derive_pacedPercentilesAndSequentialTtfb_addedOverDirect() {
+    Report r = new Report();
+    r.add(1, "DIRECT", "paced_rate", 1000);
+    r.add(1, "DIRECT", "paced_p99_ms", 0.5);
+    r.add(1, "DIRECT", "paced_conn_worst_p99_ms", 0.8);
+    r.add(1, "DIRECT", "ttfbseq_p50_ms", 0.2);
+    r.add(1, "SLUICE", "paced_p99_ms", 3.5);
+    r.add(1, "SLUICE", "paced_conn_worst_p99_ms", 20.8);
+    r.add(1, "SLUICE", "ttfbseq_p50_ms", 0.45);
+    r.add(1, "SLUICE", "paced_conns_max_over_50ms", 3);
+    r.derive();
+    assertEquals(3.0, r.values("SLUICE", "added_paced_p99_ms").get(0), 1e-9);
+    assertEquals(20.0, r.values("SLUICE", "added_paced_conn_worst_p99_ms").get(0), 1e-9);
+    assertEquals(0.25, r.values("SLUICE", "added_ttfbseq_p50_ms").get(0), 1e-9);
+    // A count is not a latency: no difference is taken.
+    assertTrue(r.values("SLUICE", "added_paced_conns_max_over_50ms").isEmpty());
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    r.printTable(new PrintStream(bytes, true, StandardCharsets.UTF_8), "title");
+    assertTrue(bytes.toString(StandardCharsets.UTF_8).contains("paced @1000/s p99 (ms)"), bytes.toString(StandardCharsets.UTF_8));
+  }
 }
