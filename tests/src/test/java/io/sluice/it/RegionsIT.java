@@ -15,11 +15,14 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -373,7 +376,7 @@ class RegionsIT {
                 || settled[0] == r2Window - (inKillWindow ? r2Before - recoveredUsed[0] : 0);
           });
       report("kill: before the kill r1 %d, r2 %d admitted (the load %d, settled; the victim's burst %s); kill -9 of %s "
-              + "took %d ms; r2's replica answered again %d ms after the kill (until then %s) with usage %d, an "
+              + "(its exit seen %d ms later); r2's replica answered again %d ms after the kill (until then %s) with usage %d, an "
               + "unsettled tail of %d; %s ready again %d ms after the kill (%s); then the survivor admitted %d of 20 "
               + "(%s), r2 in all %d of 20 (restarted node %d of 10), r1 %d of 20; the window's r2 total %d, settled %d",
           r1Before, r2Before, r2Load, burstStatuses, r2b, killedMs, recoveredMs, failover, recoveredUsed[0],
@@ -422,12 +425,12 @@ class RegionsIT {
    */
   private static HostedTenant tenantHostedOn(LocalRegions.Node host, String prefix, int rpm) {
     for (int attempt = 0; attempt < 20; attempt++) {
-      java.util.Map<LocalRegions.Node, Integer> before = regions.entities(host);
+      Map<LocalRegions.Node, Integer> before = regions.entities(host);
       String tenant = Fixtures.tenant(prefix);
       String key = Api.tenantWithKey(r1, tenant, "\"limits\":{\"requests_per_minute\":" + rpm + "}");
       await("the tenant in r2").atMost(LAG_BOUND).pollInterval(Duration.ofMillis(100))
           .until(() -> Api.admin(host, "GET", "/admin/v1/tenants/" + tenant, null).statusCode() == 200);
-      java.util.Map<LocalRegions.Node, Integer> after = regions.entities(host);
+      Map<LocalRegions.Node, Integer> after = regions.entities(host);
       List<LocalRegions.Node> grew = regions.region("r2").stream()
           .filter(n -> after.getOrDefault(n, 0) > before.getOrDefault(n, 0)).toList();
       if (grew.size() != 1) {
@@ -469,9 +472,9 @@ class RegionsIT {
   }
 
   /** Status counts, e.g. {200=3, 429=17}. */
-  private static java.util.Map<Integer, Long> statuses(List<HttpResponse<String>> replies) {
-    return replies.stream().collect(java.util.stream.Collectors.groupingBy(HttpResponse::statusCode,
-        java.util.TreeMap::new, java.util.stream.Collectors.counting()));
+  private static Map<Integer, Long> statuses(List<HttpResponse<String>> replies) {
+    return replies.stream().collect(Collectors.groupingBy(HttpResponse::statusCode,
+        TreeMap::new, Collectors.counting()));
   }
 
   private static long seconds(long sinceNanos) {
