@@ -25,21 +25,31 @@ import java.util.regex.Pattern;
  * another run (or a developer's own {@code ops/regions}) is shared.
  */
 final class LocalRegions implements AutoCloseable {
-  private static final Pattern READY =
-      Pattern.compile("(\\S+)-node(\\d+) ready: http://127\\.0\\.0\\.1:(\\d+) \\(region (\\S+),");
+  private static final Pattern READY = Pattern.compile(
+      "(\\S+)-node(\\d+) ready: http://127\\.0\\.0\\.1:(\\d+) \\(region (\\S+), remoting ([0-9.]+):(\\d+),");
 
-  /** One node of one region, by its HTTP port on 127.0.0.1. */
-  record Node(String region, int index, int httpPort) implements Api.Target {
+  /** One node of one region, by its HTTP port on 127.0.0.1 and its remoting address. */
+  record Node(String region, int index, int httpPort, String clusterHost, int clusterPort) implements Api.Target {
     @Override
     public String url(String path) {
       return "http://127.0.0.1:" + httpPort + path;
+    }
+
+    /** Its address as its region's cluster names it. */
+    String address() {
+      return "pekko://sluice@" + clusterHost + ":" + clusterPort;
+    }
+
+    @Override
+    public String toString() {
+      return region + "-node" + index;
     }
   }
 
   private final Path dir;
   private final Map<String, String> env;
   final Map<String, List<Node>> nodes;
-  private int runs;
+  private final java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
 
   private LocalRegions(Path dir, Map<String, String> env, Map<String, List<Node>> nodes) {
     this.dir = dir;
@@ -71,7 +81,8 @@ final class LocalRegions implements AutoCloseable {
       Matcher m = READY.matcher(printed);
       while (m.find()) {
         out.nodes.computeIfAbsent(m.group(4), r -> new ArrayList<>())
-            .add(new Node(m.group(4), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3))));
+            .add(new Node(m.group(4), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)), m.group(5),
+                Integer.parseInt(m.group(6))));
       }
       if (out.nodes.size() != count || out.nodes.values().stream().anyMatch(l -> l.size() != nodesPerRegion)) {
         throw new IllegalStateException("ops/regions start did not report every node ready:\n" + printed);
@@ -98,6 +109,58 @@ final class LocalRegions implements AutoCloseable {
   /** {@code ops/regions heal}; null when it worked, else what it printed. */
   String heal() {
     return runQuietly("heal");
+  }
+
+  /**
+   * kill -9 of {@code node} at once, as {@code ops/regions kill R I} does but without a script's
+   * start-up between the decision and the signal; returns once its process is gone.
+   */
+  void kill(Node node) {
+    Path pidFile = Path.of(env.get("REGIONS_HOME"), node.region() + "-node" + node.index() + ".pid");
+    long pid;
+    try {
+      pid = Long.parseLong(Files.readString(pidFile).strip());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    ProcessHandle process = ProcessHandle.of(pid)
+        .orElseThrow(() -> new IllegalStateException(node + " (pid " + pid + ") is not running"));
+    process.destroyForcibly(); // SIGKILL
+    process.onExit().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS).join();
+  }
+
+  /** {@code ops/regions restart R I}: starts {@code node} again; returns once it is ready. */
+  void restart(Node node) {
+    run(Duration.ofMinutes(4), false, "restart", node.region(), String.valueOf(node.index()));
+  }
+
+  /**
+   * Tenant entities per node of {@code via}'s region, as {@code via} sees them (the {@code shards}
+   * of /admin/v1/cluster; each region is its own cluster).
+   */
+  Map<Node, Integer> entities(Node via) {
+    var view = Api.json(Api.admin(via, "GET", "/admin/v1/cluster", null).body());
+    Map<Node, Integer> out = new LinkedHashMap<>();
+    view.get("shards").fields().forEachRemaining(e -> out.put(byAddress(via.region(), e.getKey()),
+        e.getValue().get("entities").asInt()));
+    return out;
+  }
+
+  /** The node of {@code region} at {@code address} (pekko://sluice@host:port). */
+  Node byAddress(String region, String address) {
+    return nodes.get(region).stream().filter(n -> n.address().equals(address)).findFirst()
+        .orElseThrow(() -> new IllegalStateException("no node of " + region + " at " + address));
+  }
+
+  /** The lines of {@code node}'s log (all its runs) that match {@code regex}. */
+  List<String> logLines(Node node, String regex) {
+    Pattern p = Pattern.compile(regex);
+    Path log = Path.of(env.get("REGIONS_HOME"), node.region() + "-node" + node.index() + ".log");
+    try (var lines = Files.lines(log)) {
+      return lines.filter(l -> p.matcher(l).find()).toList();
+    } catch (IOException | UncheckedIOException e) {
+      return List.of("(log unreadable: " + e + ")");
+    }
   }
 
   /** Resident memory of every process of the setup (nodes and Cassandras), in MiB, by name. */
@@ -132,7 +195,7 @@ final class LocalRegions implements AutoCloseable {
   }
 
   private String run(Duration atMost, boolean mayFail, String... args) {
-    Path log = dir.resolve("ops-regions-" + (runs++) + "-" + args[0] + ".log");
+    Path log = dir.resolve("ops-regions-" + runs.getAndIncrement() + "-" + args[0] + ".log");
     List<String> command = new ArrayList<>(List.of("bash", "ops/regions"));
     command.addAll(List.of(args));
     ManagedProcess p = new ManagedProcess(command, env, log);
