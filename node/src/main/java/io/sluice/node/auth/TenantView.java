@@ -74,6 +74,11 @@ public record TenantView(String tenantId, boolean usable, Map<String, KeyGrant> 
     return grant(keyHash, nowMillis) != null;
   }
 
+  /** Whether the key (by its hash) may be used now, by the system clock (the request path passes its own clock). */
+  public boolean accepts(String keyHash) {
+    return accepts(keyHash, System.currentTimeMillis());
+  }
+
   /** This view for a request made with {@code grant}: narrowed to it when it restricts anything. */
   public TenantView as(KeyGrant grant) {
     return grant.restricts() ? new TenantView(tenantId, usable, keys, models, state, grant) : this;
