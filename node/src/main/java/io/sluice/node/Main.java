@@ -5,6 +5,7 @@ import com.typesafe.config.Config;
 import io.sluice.node.admission.Admission;
 import io.sluice.node.admission.TokenEstimator;
 import io.sluice.node.auth.KeyDirectory;
+import io.sluice.node.auth.KeySettings;
 import io.sluice.node.auth.TenantView;
 import io.sluice.node.health.ClusterInfo;
 import io.sluice.node.health.RegionInfo;
@@ -213,7 +214,8 @@ public final class Main {
     RetryPolicy retries = new RetryPolicy(routing, new Backoff(routing.backoff(), random));
     TelemetrySettings telemetry = TelemetrySettings.from(config);
     GatewayMetrics metrics = new GatewayMetrics(states, telemetry.journalBuckets());
-    Admission admission = new Admission(system, quota, settings.askTimeout(), InstantSource.system(), metrics);
+    Admission admission = new Admission(system, quota, settings.askTimeout(), InstantSource.system(), metrics,
+        KeySettings.from(config));
     ActorRef<TenantChanged> subscriber = system.systemActorOf(
         Behaviors.receive(TenantChanged.class)
             .onMessage(TenantChanged.class, c -> {
@@ -245,7 +247,7 @@ public final class Main {
 
     Materializer materializer = Materializer.matFromSystem(system);
     InferencePipeline pipeline = new InferencePipeline(
-        new Gate(directory, catalog, admission, quota),
+        new Gate(directory, catalog, admission, quota, InstantSource.system()),
         new InferencePipeline.Routing(adapters, new UpstreamClient(system), planner, retries, states,
             new CircuitReports(sharding), routing.deadline()),
         metrics,
@@ -274,7 +276,7 @@ public final class Main {
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
         new ClusterInfo(system, settings.askTimeout()), new RegionInfo(regions, regionLag), materializer,
         TenantIndex.fromJournal(system, listing), listing, authThrottle, metrics, adminKeyring,
-        AuditLog.fromJournal(system, listing));
+        AuditLog.fromJournal(system, listing), KeySettings.from(config));
     ConsoleRoutes console = new ConsoleRoutes(ConsoleSettings.from(config));
     TlsSettings tls = TlsSettings.from(config);
     return HttpServer.bind(system, settings, tls, settings.drainTimeout(), request -> {

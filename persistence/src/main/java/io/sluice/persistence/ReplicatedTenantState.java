@@ -2,6 +2,7 @@ package io.sluice.persistence;
 
 import io.sluice.persistence.TenantEvent.CircuitClosed;
 import io.sluice.persistence.TenantEvent.CircuitOpened;
+import io.sluice.persistence.TenantEvent.KeyExpirySet;
 import io.sluice.persistence.TenantEvent.KeyIssued;
 import io.sluice.persistence.TenantEvent.KeyRevoked;
 import io.sluice.persistence.TenantEvent.LeaseGranted;
@@ -35,7 +36,9 @@ import java.util.Set;
  *       and the latest disable; the tenant is enabled while the create is later, so a disable
  *       wins a tie.</li>
  *   <li><b>Keys</b> are a two-phase set: a revocation is a permanent tombstone in {@code
- *       revoked}, kept also when it arrives before its issue, so a revoked key never comes back.</li>
+ *       revoked}, kept also when it arrives before its issue, so a revoked key never comes back.
+ *       A key's expiry (set at issue, brought forward by a rotation) is the earliest it was ever
+ *       given ({@code expiries}), so it too merges in any order.</li>
  *   <li><b>Quota and circuits</b> (leases, settlements, window rolls, circuit changes) belong to
  *       the region that wrote them: only this region's own events change {@code tenant}'s nodes,
  *       windows and circuits. The escrow events merge from every region ({@link RegionRights}).</li>
@@ -49,13 +52,17 @@ import java.util.Set;
  * @param stamps register name ({@code enabled}, {@code models}, {@code limits.<field>}) to its stamp
  * @param revoked key id to when it was revoked, forever
  * @param imports the regions that imported the tenant from the single-region journal
+ * @param expiries key id to the earliest expiry any {@link KeyExpirySet} gave it, kept also when
+ *     it arrives before the key's issue, so a key's expiry is the earliest of all it was given
+ *     whatever the order (snapshots written before this field existed read back with it empty)
  */
 public record ReplicatedTenantState(
     TenantState tenant,
     Map<String, Stamp> stamps,
     Map<String, Instant> revoked,
     Set<String> seen,
-    Set<String> imports) implements CborSerializable {
+    Set<String> imports,
+    Map<String, Instant> expiries) implements CborSerializable {
 
   /** A last-writer-wins stamp: the write's time, and its region to break ties the same way everywhere. */
   public record Stamp(long millis, String region) implements CborSerializable {
@@ -74,7 +81,7 @@ public record ReplicatedTenantState(
       "spend_usd_per_day", "spend_usd_per_month", "max_concurrent_requests");
 
   public static final ReplicatedTenantState EMPTY =
-      new ReplicatedTenantState(TenantState.EMPTY, Map.of(), Map.of(), Set.of(), Set.of());
+      new ReplicatedTenantState(TenantState.EMPTY, Map.of(), Map.of(), Set.of(), Set.of(), Map.of());
 
   public ReplicatedTenantState {
     tenant = tenant == null ? TenantState.EMPTY : tenant;
@@ -82,6 +89,13 @@ public record ReplicatedTenantState(
     revoked = revoked == null ? Map.of() : Map.copyOf(revoked);
     seen = seen == null ? Set.of() : Set.copyOf(seen);
     imports = imports == null ? Set.of() : Set.copyOf(imports);
+    expiries = expiries == null ? Map.of() : Map.copyOf(expiries);
+  }
+
+  /** A state without key expiries, as one written before key expiry existed. */
+  public ReplicatedTenantState(TenantState tenant, Map<String, Stamp> stamps, Map<String, Instant> revoked,
+      Set<String> seen, Set<String> imports) {
+    this(tenant, stamps, revoked, seen, imports, Map.of());
   }
 
 
@@ -128,39 +142,45 @@ public record ReplicatedTenantState(
       if (!stamp.after(stamps.get(MODELS))) {
         return skip(nextSeen);
       }
-      return new ReplicatedTenantState(tenant.apply(e), with(stamps, MODELS, stamp), revoked, nextSeen, imports);
+      return new ReplicatedTenantState(tenant.apply(e), with(stamps, MODELS, stamp), revoked, nextSeen, imports, expiries);
     } else if (event instanceof TenantDisabled e) {
       Map<String, Stamp> next = join(stamps, DISABLED, stamp);
-      return new ReplicatedTenantState(withEnabled(tenant, enabled(next), 1), next, revoked, nextSeen, imports);
+      return new ReplicatedTenantState(withEnabled(tenant, enabled(next), 1), next, revoked, nextSeen, imports, expiries);
     } else if (event instanceof KeyIssued e) {
       if (tenant.keys().containsKey(e.keyId())) {
         return skip(nextSeen); // never overwrite a key record
       }
       Instant revokedAt = revoked.get(e.keyId());
-      TenantState.KeyRecord key = new TenantState.KeyRecord(e.keyId(), e.keyHash(), e.at(), revokedAt);
+      TenantState.KeyRecord key = new TenantState.KeyRecord(e.keyId(), e.keyHash(), e.at(), revokedAt,
+          TenantState.KeyRecord.earliest(e.expiresAt(), expiries.get(e.keyId())), e.models(), e.limits());
       Map<String, TenantState.KeyRecord> keys = new LinkedHashMap<>(tenant.keys());
       keys.put(e.keyId(), key);
       TenantState t = new TenantState(tenant.tenantId(), tenant.enabled(), tenant.limits(), tenant.models(),
           Map.copyOf(keys), tenant.createdAt(), tenant.revision() + 1, tenant.windows(), tenant.nodes(),
           tenant.circuits(), tenant.rights());
-      return new ReplicatedTenantState(t, stamps, revoked, nextSeen, imports);
+      return new ReplicatedTenantState(t, stamps, revoked, nextSeen, imports, expiries);
     } else if (event instanceof KeyRevoked e) {
       // The earliest revocation of a key is the one kept, whichever region's arrives first.
       Instant first = revoked.get(e.keyId());
       Instant at = first == null || e.at().isBefore(first) ? e.at() : first;
       Map<String, Instant> r = new LinkedHashMap<>(revoked);
       r.put(e.keyId(), at);
-      return new ReplicatedTenantState(revokedAt(e.keyId(), at), stamps, r, nextSeen, imports);
+      return new ReplicatedTenantState(revokedAt(e.keyId(), at), stamps, r, nextSeen, imports, expiries);
+    } else if (event instanceof KeyExpirySet e) {
+      // Like a revocation, the earliest expiry of a key is kept, whichever region's arrives first.
+      Map<String, Instant> x = new LinkedHashMap<>(expiries);
+      x.put(e.keyId(), TenantState.KeyRecord.earliest(expiries.get(e.keyId()), e.expiresAt()));
+      return new ReplicatedTenantState(tenant.apply(e), stamps, revoked, nextSeen, imports, x);
     } else if (event instanceof TenantImported e) {
       return imported(e, origin, self, nextSeen);
     } else if (event instanceof RightsWanted || event instanceof RightsTransferred) {
-      return new ReplicatedTenantState(tenant.apply(event), stamps, revoked, nextSeen, imports);
+      return new ReplicatedTenantState(tenant.apply(event), stamps, revoked, nextSeen, imports, expiries);
     } else if (event instanceof LeaseGranted || event instanceof UsageSettled || event instanceof WindowRolled
         || event instanceof CircuitOpened || event instanceof CircuitClosed) {
       if (!origin.equals(self)) {
         return skip(nextSeen); // another region's own quota and circuits
       }
-      return new ReplicatedTenantState(tenant.apply(event), stamps, revoked, nextSeen, imports);
+      return new ReplicatedTenantState(tenant.apply(event), stamps, revoked, nextSeen, imports, expiries);
     }
     throw new IllegalArgumentException("unknown event " + event.getClass().getName());
   }
@@ -171,7 +191,7 @@ public record ReplicatedTenantState(
     Map<String, TenantState.KeyRecord> keys = tenant.keys();
     if (k != null && !at.equals(k.revokedAt())) {
       Map<String, TenantState.KeyRecord> next = new LinkedHashMap<>(keys);
-      next.put(keyId, new TenantState.KeyRecord(k.keyId(), k.keyHash(), k.createdAt(), at));
+      next.put(keyId, k.withRevokedAt(at));
       keys = Map.copyOf(next);
     }
     return new TenantState(tenant.tenantId(), tenant.enabled(), tenant.limits(), tenant.models(), keys,
@@ -188,14 +208,15 @@ public record ReplicatedTenantState(
     Stamp epoch = new Stamp(0, origin);
     Set<String> nextImports = new HashSet<>(imports);
     nextImports.add(origin);
-    ReplicatedTenantState r = new ReplicatedTenantState(tenant, stamps, revoked, nextSeen, nextImports)
+    ReplicatedTenantState r = new ReplicatedTenantState(tenant, stamps, revoked, nextSeen, nextImports, expiries)
         .created(new TenantCreated(e.tenantId(), e.limits(), e.models(), e.createdAt()), epoch, nextSeen);
     if (!e.enabled()) {
       Map<String, Stamp> next = join(r.stamps, DISABLED, epoch);
-      r = new ReplicatedTenantState(withEnabled(r.tenant, enabled(next), 0), next, r.revoked, nextSeen, r.imports);
+      r = new ReplicatedTenantState(withEnabled(r.tenant, enabled(next), 0), next, r.revoked, nextSeen, r.imports, r.expiries);
     }
     for (TenantState.KeyRecord k : e.keys()) {
-      r = r.apply(new KeyIssued(k.keyId(), k.keyHash(), k.createdAt()), origin, self);
+      r = r.apply(new KeyIssued(k.keyId(), k.keyHash(), k.createdAt(), k.expiresAt(), k.models(), k.limits()),
+          origin, self);
       if (k.revokedAt() != null) {
         r = r.apply(new KeyRevoked(k.keyId(), k.revokedAt()), origin, self);
       }
@@ -205,7 +226,7 @@ public record ReplicatedTenantState(
       TenantState t = new TenantState(r.tenant.tenantId(), r.tenant.enabled(), r.tenant.limits(), r.tenant.models(),
           r.tenant.keys(), r.tenant.createdAt(), r.tenant.revision(), own.windows(), own.nodes(), r.tenant.circuits(),
           r.tenant.rights());
-      r = new ReplicatedTenantState(t, r.stamps, r.revoked, nextSeen, r.imports);
+      r = new ReplicatedTenantState(t, r.stamps, r.revoked, nextSeen, r.imports, r.expiries);
     }
     return r;
   }
@@ -215,7 +236,7 @@ public record ReplicatedTenantState(
     TenantState t = new TenantState(tenant.tenantId(), tenant.enabled(), tenant.limits(), tenant.models(),
         tenant.keys(), tenant.createdAt(), tenant.revision() + 1, tenant.windows(), tenant.nodes(), tenant.circuits(),
         tenant.rights());
-    return new ReplicatedTenantState(t, stamps, revoked, nextSeen, imports);
+    return new ReplicatedTenantState(t, stamps, revoked, nextSeen, imports, expiries);
   }
 
   /**
@@ -238,7 +259,7 @@ public record ReplicatedTenantState(
     Instant createdAt = tenant.createdAt() == null || e.at().isBefore(tenant.createdAt()) ? e.at() : tenant.createdAt();
     TenantState t = new TenantState(e.tenantId(), enabled, limits, models, tenant.keys(), createdAt,
         tenant.revision() + 1, tenant.windows(), tenant.nodes(), tenant.circuits(), tenant.rights());
-    return new ReplicatedTenantState(t, next, revoked, nextSeen, imports);
+    return new ReplicatedTenantState(t, next, revoked, nextSeen, imports, expiries);
   }
 
   /**
@@ -250,9 +271,9 @@ public record ReplicatedTenantState(
     Map<String, Stamp> next = new LinkedHashMap<>(stamps);
     TenantLimits merged = merge(tenant.limits(), value, all, stamp, next);
     if (merged.equals(tenant.limits())) {
-      return new ReplicatedTenantState(skip(nextSeen).tenant(), next, revoked, nextSeen, imports);
+      return new ReplicatedTenantState(skip(nextSeen).tenant(), next, revoked, nextSeen, imports, expiries);
     }
-    return new ReplicatedTenantState(tenant.apply(new LimitsChanged(merged, at)), next, revoked, nextSeen, imports);
+    return new ReplicatedTenantState(tenant.apply(new LimitsChanged(merged, at)), next, revoked, nextSeen, imports, expiries);
   }
 
   /** Each field of {@code value} (every one, or only the set ones) that is newer than its register replaces it. */

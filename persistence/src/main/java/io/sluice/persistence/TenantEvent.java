@@ -36,8 +36,30 @@ public sealed interface TenantEvent extends CborSerializable {
   /** The tenant was disabled: all its keys stop working. */
   record TenantDisabled(Instant at) implements TenantEvent {}
 
-  /** A key was issued. Only the key's SHA-256 hash is stored, never the key. */
-  record KeyIssued(String keyId, String keyHash, Instant at) implements TenantEvent {}
+  /**
+   * A key was issued. Only the key's SHA-256 hash is stored, never the key. {@code expiresAt}
+   * (null: never) is when the key stops working, {@code models} (null: all the tenant's) the
+   * models it may use within the tenant's, {@code limits} (null: none) its own rate limits within
+   * the tenant's. Payloads written before these three existed read back with them null.
+   */
+  record KeyIssued(String keyId, String keyHash, Instant at, Instant expiresAt, List<String> models,
+      KeyLimits limits) implements TenantEvent {
+    public KeyIssued {
+      models = models == null ? null : List.copyOf(models);
+    }
+
+    /** A key without expiry, model list or limits of its own. */
+    public KeyIssued(String keyId, String keyHash, Instant at) {
+      this(keyId, keyHash, at, null, null, null);
+    }
+  }
+
+  /**
+   * A key's expiry was brought forward to {@code expiresAt} (a rotation's overlap ends then). An
+   * expiry only ever moves earlier: a key keeps the earliest expiry it was given, so replicas
+   * that see several such events in any order agree, and a rotation never extends a key's life.
+   */
+  record KeyExpirySet(String keyId, Instant expiresAt, Instant at) implements TenantEvent {}
 
   /**
    * An admin write to this tenant: who ({@code actor}: an admin key id, or "root"), from where

@@ -2,6 +2,7 @@ package io.sluice.persistence;
 
 import io.sluice.persistence.TenantEvent.CircuitClosed;
 import io.sluice.persistence.TenantEvent.CircuitOpened;
+import io.sluice.persistence.TenantEvent.KeyExpirySet;
 import io.sluice.persistence.TenantEvent.KeyIssued;
 import io.sluice.persistence.TenantEvent.KeyRevoked;
 import io.sluice.persistence.TenantEvent.LeaseGranted;
@@ -50,11 +51,47 @@ public record TenantState(
     Map<String, CircuitState> circuits,
     RegionRights rights) implements CborSerializable {
 
-  /** One issued key: its id, its SHA-256 hash, when it was issued and, if so, revoked. */
-  public record KeyRecord(String keyId, String keyHash, Instant createdAt, Instant revokedAt)
-      implements CborSerializable {
+  /**
+   * One issued key: its id, its SHA-256 hash, when it was issued and, if so, revoked; when it
+   * expires (null: never), the models it may use within the tenant's (null: all of them) and its
+   * own rate limits within the tenant's (null: none). Records stored before the last three
+   * existed read back with them null.
+   */
+  public record KeyRecord(String keyId, String keyHash, Instant createdAt, Instant revokedAt, Instant expiresAt,
+      List<String> models, KeyLimits limits) implements CborSerializable {
+    public KeyRecord {
+      models = models == null ? null : List.copyOf(models);
+    }
+
+    /** A key without expiry, model list or limits of its own. */
+    public KeyRecord(String keyId, String keyHash, Instant createdAt, Instant revokedAt) {
+      this(keyId, keyHash, createdAt, revokedAt, null, null, null);
+    }
+
+    /** Not revoked. An unrevoked key may still have expired: see {@link #usableAt}. */
     public boolean active() {
       return revokedAt == null;
+    }
+
+    /** Neither revoked nor expired at {@code now}. */
+    public boolean usableAt(Instant now) {
+      return revokedAt == null && (expiresAt == null || now.isBefore(expiresAt));
+    }
+
+    public KeyRecord withRevokedAt(Instant at) {
+      return new KeyRecord(keyId, keyHash, createdAt, at, expiresAt, models, limits);
+    }
+
+    /** This key with the earlier of its expiry and {@code at} (null keeps it). */
+    public KeyRecord withExpiryAtMost(Instant at) {
+      Instant next = earliest(expiresAt, at);
+      return java.util.Objects.equals(next, expiresAt) ? this
+          : new KeyRecord(keyId, keyHash, createdAt, revokedAt, next, models, limits);
+    }
+
+    /** The earlier of two expiries, null meaning never. */
+    public static Instant earliest(Instant a, Instant b) {
+      return a == null ? b : b == null ? a : a.isBefore(b) ? a : b;
     }
   }
 
@@ -108,7 +145,15 @@ public record TenantState(
       return with(rev, false, limits, models, keys);
     } else if (event instanceof KeyIssued e) {
       Map<String, KeyRecord> next = new LinkedHashMap<>(keys);
-      next.put(e.keyId(), new KeyRecord(e.keyId(), e.keyHash(), e.at(), null));
+      next.put(e.keyId(), new KeyRecord(e.keyId(), e.keyHash(), e.at(), null, e.expiresAt(), e.models(), e.limits()));
+      return with(rev, enabled, limits, models, Map.copyOf(next));
+    } else if (event instanceof KeyExpirySet e) {
+      KeyRecord old = keys.get(e.keyId());
+      if (old == null) {
+        return with(rev, enabled, limits, models, keys);
+      }
+      Map<String, KeyRecord> next = new LinkedHashMap<>(keys);
+      next.put(e.keyId(), old.withExpiryAtMost(e.expiresAt()));
       return with(rev, enabled, limits, models, Map.copyOf(next));
     } else if (event instanceof KeyRevoked e) {
       KeyRecord old = keys.get(e.keyId());
@@ -116,7 +161,7 @@ public record TenantState(
         return with(rev, enabled, limits, models, keys);
       }
       Map<String, KeyRecord> next = new LinkedHashMap<>(keys);
-      next.put(e.keyId(), new KeyRecord(old.keyId(), old.keyHash(), old.createdAt(), e.at()));
+      next.put(e.keyId(), old.withRevokedAt(e.at()));
       return with(rev, enabled, limits, models, Map.copyOf(next));
     } else if (event instanceof LeaseGranted e) {
       return withNodes(rev, applyGrant(e));

@@ -113,6 +113,17 @@ class GoldenPayloadTest {
                 new TenantState.KeyRecord("key_2", "cd".repeat(32), AT, AT.plusSeconds(5))),
             AT.minusSeconds(3600), Map.of(WindowKind.MINUTE, 29_000_000L, WindowKind.DAY, 20_419L),
             Map.of(Quantity.TOKENS_PER_DAY, 1234L), AT)},
+        new Object[] {"KeyIssued-lifecycle", new KeyIssued("key_2", "cd".repeat(32), AT, AT.plusSeconds(86_400),
+            List.of("gpt-4o-mini"), new KeyLimits(30L, 20_000L))},
+        new Object[] {"KeyExpirySet", new TenantEvent.KeyExpirySet("key_1", AT.plusSeconds(300), AT)},
+        new Object[] {"KeyLimits", new KeyLimits(30L, null)},
+        new Object[] {"KeyRecord-lifecycle", new TenantState.KeyRecord("key_2", "cd".repeat(32), AT, null,
+            AT.plusSeconds(300), List.of("gpt-4o-mini"), new KeyLimits(null, 5_000L))},
+        new Object[] {"ReplicatedTenantState-expiries", new ReplicatedTenantState(
+            v1.apply(new KeyIssued("key_2", "cd".repeat(32), AT, AT.plusSeconds(600), null, new KeyLimits(5L, null)))
+                .apply(new TenantEvent.KeyExpirySet("key_2", AT.plusSeconds(60), AT)),
+            Map.of("enabled", new ReplicatedTenantState.Stamp(AT.toEpochMilli(), "r1")), Map.of(),
+            java.util.Set.of("r1"), java.util.Set.of(), Map.of("key_2", AT.plusSeconds(60)))},
         new Object[] {"UsageCounters", new UsageCounters(3, 40, 50, 1_234_567)},
         new Object[] {"TenantLimits", LIMITS},
         new Object[] {"KeyRecord", new TenantState.KeyRecord("key_1", "cd".repeat(32), AT, AT)},

@@ -123,6 +123,32 @@ class ReplicatedTenantStateTest {
   }
 
   @Test
+  void apply_keyFieldsAndExpiryInEitherOrder_keepTheEarliestExpiry() {
+    KeyLimits kl = new KeyLimits(5L, null);
+    From issue = r1(new KeyIssued("k1", "h1", T, T.plusSeconds(3600), List.of("m1"), kl));
+    From later = r2(new TenantEvent.KeyExpirySet("k1", T.plusSeconds(600), T.plusSeconds(1)));
+    From earlier = r1(new TenantEvent.KeyExpirySet("k1", T.plusSeconds(60), T.plusSeconds(2)));
+    List<List<From>> orders = List.of(List.of(CREATED, issue, later, earlier), List.of(CREATED, earlier, later, issue),
+        List.of(CREATED, later, issue, earlier));
+    for (List<From> order : orders) {
+      for (String self : List.of("r1", "r2")) {
+        TenantState.KeyRecord k = apply(self, order).tenant().keys().get("k1");
+        assertEquals(T.plusSeconds(60), k.expiresAt(), "order " + order);
+        assertEquals(List.of("m1"), k.models());
+        assertEquals(kl, k.limits());
+      }
+    }
+  }
+
+  @Test
+  void apply_expiryLaterThanTheIssuedOne_neverExtendsTheKey() {
+    From issue = r1(new KeyIssued("k1", "h1", T, T.plusSeconds(30), null, null));
+    From rotate = r2(new TenantEvent.KeyExpirySet("k1", T.plusSeconds(300), T.plusSeconds(1)));
+    assertEquals(T.plusSeconds(30), apply("r1", CREATED, issue, rotate).tenant().keys().get("k1").expiresAt());
+    assertEquals(T.plusSeconds(30), apply("r2", CREATED, rotate, issue).tenant().keys().get("k1").expiresAt());
+  }
+
+  @Test
   void apply_otherRegionsQuotaEvents_changeNothingButTheirTransfersCount() {
     WindowRolled roll = new WindowRolled(WindowKind.MINUTE, 100, T);
     LeaseGranted lease = new LeaseGranted("n1", 1, Map.of(Quantity.REQUESTS_PER_MINUTE, 5L),

@@ -72,4 +72,47 @@ class TenantStateTest {
         new TenantLimits(null, null, null, null, new BigDecimal("-1"), null).firstInvalidField());
     assertNull(TenantLimits.UNLIMITED.firstInvalidField());
   }
+
+  @Test
+  void apply_keyIssuedWithLifecycleFields_recordKeepsThem() {
+    KeyLimits kl = new KeyLimits(3L, 1000L);
+    TenantState s = created().apply(new KeyIssued("k1", "h1", T0, T1, List.of("m"), kl));
+    TenantState.KeyRecord k = s.keys().get("k1");
+    assertEquals(T1, k.expiresAt());
+    assertEquals(List.of("m"), k.models());
+    assertEquals(kl, k.limits());
+  }
+
+  @Test
+  void usableAt_beforeAtAndAfterExpiry_onlyBeforeIsUsable() {
+    TenantState.KeyRecord k = created().apply(new KeyIssued("k1", "h1", T0, T1, null, null)).keys().get("k1");
+    assertTrue(k.usableAt(T1.minusMillis(1)));
+    assertFalse(k.usableAt(T1));
+    assertFalse(k.usableAt(T1.plusMillis(1)));
+    assertTrue(created().apply(new KeyIssued("k2", "h2", T0)).keys().get("k2").usableAt(T1.plusSeconds(1_000_000)));
+  }
+
+  @Test
+  void apply_keyExpirySet_onlyEverBringsExpiryForward() {
+    TenantState s = created().apply(new KeyIssued("k1", "h1", T0))
+        .apply(new TenantEvent.KeyExpirySet("k1", T1, T0))
+        .apply(new TenantEvent.KeyExpirySet("k1", T1.plusSeconds(60), T0));
+    assertEquals(T1, s.keys().get("k1").expiresAt());
+    s = s.apply(new TenantEvent.KeyExpirySet("k1", T0.plusSeconds(5), T0));
+    assertEquals(T0.plusSeconds(5), s.keys().get("k1").expiresAt());
+  }
+
+  @Test
+  void apply_keyExpirySetForUnknownKey_changesNoKey() {
+    TenantState s = created().apply(new TenantEvent.KeyExpirySet("nope", T1, T0));
+    assertTrue(s.keys().isEmpty());
+    assertEquals(2, s.revision());
+  }
+
+  @Test
+  void firstInvalidField_negativeKeyLimit_namesField() {
+    assertEquals("tokens_per_minute", new KeyLimits(1L, -1L).firstInvalidField());
+    assertNull(new KeyLimits(null, null).firstInvalidField());
+    assertFalse(new KeyLimits(null, null).limited());
+  }
 }

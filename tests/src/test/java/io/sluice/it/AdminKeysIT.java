@@ -37,6 +37,8 @@ class AdminKeysIT {
     other = Fixtures.tenant("other");
     assertEquals(201, Api.admin(node, "POST", "/admin/v1/tenants", "{\"id\":\"" + own + "\"}").statusCode());
     assertEquals(201, Api.admin(node, "POST", "/admin/v1/tenants", "{\"id\":\"" + other + "\"}").statusCode());
+    OWN_KEY.append(tenantKeyId(own));
+    OTHER_KEY.append(tenantKeyId(other));
     KEYS.put("root", SluiceNode.ADMIN_KEY);
     KEYS.put("admin", issue("{\"role\":\"admin\"}"));
     KEYS.put("read-only", issue("{\"role\":\"read-only\"}"));
@@ -47,6 +49,16 @@ class AdminKeysIT {
   static void stop() {
     if (node != null) node.close();
     if (mock != null) mock.close();
+  }
+
+  /** A tenant key of each tenant, to rotate (a rotation keeps the old key working for an hour, so it rotates again). */
+  private static final StringBuilder OWN_KEY = new StringBuilder();
+  private static final StringBuilder OTHER_KEY = new StringBuilder();
+
+  private static String tenantKeyId(String tenant) {
+    HttpResponse<String> r = Api.admin(node, "POST", "/admin/v1/tenants/" + tenant + "/keys", null);
+    assertEquals(201, r.statusCode(), r.body());
+    return Api.json(r.body()).get("id").asText();
   }
 
   private static String issue(String body) {
@@ -88,6 +100,10 @@ class AdminKeysIT {
       new Endpoint("PATCH", () -> "/admin/v1/tenants/" + other, () -> "{\"limits\":{\"requests_per_minute\":100}}",
           "root admin"),
       new Endpoint("POST", () -> "/admin/v1/tenants/" + other + "/keys", () -> null, "root admin"),
+      new Endpoint("POST", () -> "/admin/v1/tenants/" + own + "/keys/" + OWN_KEY + "/rotate", () -> null,
+          "root admin tenant-admin"),
+      new Endpoint("POST", () -> "/admin/v1/tenants/" + other + "/keys/" + OTHER_KEY + "/rotate", () -> null,
+          "root admin"),
       new Endpoint("GET", () -> "/admin/v1/tenants/" + other + "/usage", () -> null, "root admin read-only"),
       new Endpoint("GET", () -> "/admin/v1/admin-keys", () -> null, "root"),
       new Endpoint("POST", () -> "/admin/v1/admin-keys", () -> "{\"role\":\"read-only\"}", "root"),

@@ -1,5 +1,6 @@
 package io.sluice.node.admission;
 
+import io.sluice.node.auth.KeySettings;
 import io.sluice.node.auth.TenantView;
 import io.sluice.node.metrics.GatewayMetrics;
 import io.sluice.node.tenant.QuotaSettings;
@@ -11,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -40,13 +42,22 @@ public final class Admission {
   private final SettleTimer timer;
   private final ShutdownReturn shutdown;
 
+  private final KeyLimiter keys;
+
   public Admission(ActorSystem<?> system, QuotaSettings settings, Duration askTimeout, InstantSource clock,
       GatewayMetrics metrics) {
+    this(system, settings, askTimeout, clock, metrics, KeySettings.from(system.settings().config()));
+  }
+
+  /** @param keySettings how many keys with limits of their own this node counts ({@link KeyLimiter}) */
+  public Admission(ActorSystem<?> system, QuotaSettings settings, Duration askTimeout, InstantSource clock,
+      GatewayMetrics metrics, KeySettings keySettings) {
     this.metrics = metrics;
     this.sharding = ClusterSharding.get(system);
     this.settings = settings;
     this.askTimeout = askTimeout;
     this.clock = new WindowClock(clock);
+    this.keys = new KeyLimiter(this.clock, keySettings.maxLimitedKeys());
     var self = Cluster.get(system).selfMember().uniqueAddress();
     this.node = self.address() + "#" + self.longUid();
     // A node stops using slots well before the entity would reclaim them.
@@ -77,12 +88,29 @@ public final class Admission {
 
   /**
    * Admits a request of {@code view}'s tenant: completes at once when the node's leases cover the
-   * demand, else after the tenant entity granted more; fails with {@link QuotaExceeded}.
+   * demand, else after the tenant entity granted more; fails with {@link QuotaExceeded}. A request
+   * whose key has limits of its own passes them first ({@link KeyLimiter}), so a key never admits
+   * what its tenant would not.
    */
   public CompletionStage<Ticket> admit(TenantView view, Demand demand) {
     TenantAdmission t = tenants.computeIfAbsent(view.tenantId(), id -> new TenantAdmission(id, this));
     t.sync(view.state());
-    return t.admit(demand, 0);
+    if (view.key() == null || view.key().limits() == null || !view.key().limits().limited()) {
+      return t.admit(demand, 0);
+    }
+    KeyLimiter.Hold hold;
+    try {
+      hold = keys.reserve(view.tenantId(), view.key(), demand);
+    } catch (QuotaExceeded e) {
+      return CompletableFuture.failedFuture(e.withHeaders(t.rateLimitHeaders()));
+    }
+    return t.admit(demand, 0).whenComplete((ticket, error) -> {
+      if (error != null) {
+        hold.release();
+      } else {
+        ticket.keyHold(hold);
+      }
+    });
   }
 
   /** Follows a pushed change of a tenant (limits), so new limits apply on this node at once. */

@@ -41,6 +41,13 @@ public final class QuotaExceeded extends RuntimeException {
     return new QuotaExceeded(refusal);
   }
 
+  /** A key's own rate limit ({@link KeyLimiter}): refused like the tenant's, the message says it is the key's. */
+  public static QuotaExceeded ofKey(Quantity q, long limit, Instant resetAt, Instant now) {
+    Refusal r = of(q, limit, resetAt, now).refusal;
+    return new QuotaExceeded(new Refusal(r.kind(), r.status(), "This key's own limit: " + r.message(), r.code(),
+        r.param(), r.detailType(), r.retryAfterSeconds(), r.headers()));
+  }
+
   public static QuotaExceeded concurrency(long limit, long retryAfterSeconds) {
     return new QuotaExceeded(new Refusal(Refusal.Kind.RATE_LIMITED, 429, "Concurrent request limit of " + limit
         + " reached; retry when a request finishes.", "rate_limit_exceeded", null, "requests", retryAfterSeconds,

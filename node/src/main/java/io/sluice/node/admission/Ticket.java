@@ -24,6 +24,8 @@ public final class Ticket {
   private final Demand demand;
   private final WindowClock clock;
   private final AtomicBoolean done = new AtomicBoolean();
+  /** The request's reservation from its key's own limits, or null; set before the ticket is handed out. */
+  private volatile KeyLimiter.Hold keyHold;
 
   Ticket(TenantAdmission tenant, TenantAdmission.Lease[] held, long[] reserved, boolean slot, WindowClock clock,
       Demand demand) {
@@ -38,6 +40,10 @@ public final class Ticket {
     for (WindowKind k : WindowKind.values()) {
       windows[k.ordinal()] = clock.current(k);
     }
+  }
+
+  void keyHold(KeyLimiter.Hold hold) {
+    this.keyHold = hold;
   }
 
   public Demand demand() {
@@ -64,6 +70,10 @@ public final class Ticket {
       }
     }
     tenant.record(windows, actual);
+    KeyLimiter.Hold k = keyHold;
+    if (k != null) {
+      k.settle(actual.tokens());
+    }
     return true;
   }
 

@@ -12,6 +12,7 @@ import io.sluice.node.routing.ModelCatalog;
 import io.sluice.node.tenant.QuotaLedger;
 import io.sluice.node.tenant.Windows;
 import io.sluice.persistence.CircuitState;
+import io.sluice.persistence.KeyLimits;
 import io.sluice.persistence.NodeShare;
 import io.sluice.persistence.TenantLimits;
 import io.sluice.persistence.TenantState;
@@ -117,9 +118,37 @@ public final class AdminJson {
     }
   }
 
-  /** The answer to issuing a key: the only time the key itself is ever shown. */
+  /**
+   * The answer to issuing a key: the only time the key itself is ever shown. A rotation's answer
+   * also names the key it replaces ({@code rotated_from}) and when that key now expires.
+   */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-  public record IssuedKey(String id, String key, String tenantId, Instant createdAt) {}
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record IssuedKey(String id, String key, String tenantId, Instant createdAt, Instant expiresAt,
+      List<String> models, KeyLimits limits, String rotatedFrom, Instant rotatedFromExpiresAt) {
+    public static IssuedKey of(String key, String tenantId, TenantState.KeyRecord k) {
+      return new IssuedKey(k.keyId(), key, tenantId, k.createdAt(), k.expiresAt(), k.models(), k.limits(), null, null);
+    }
+
+    public IssuedKey rotatedFrom(TenantState.KeyRecord old) {
+      return new IssuedKey(id, key, tenantId, createdAt, expiresAt, models, limits, old.keyId(), old.expiresAt());
+    }
+  }
+
+  /**
+   * Body of {@code POST .../keys} (all optional; an empty body is a key with none): when the key
+   * expires (RFC 3339, in the future), the models it may use within the tenant's, and its own
+   * per-minute limits within the tenant's.
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record IssueKey(Instant expiresAt, List<String> models, KeyLimits limits) {}
+
+  /**
+   * Body of {@code POST .../keys/{key_id}/rotate} (all optional): how long the old key keeps
+   * working (bounded by {@code sluice.keys.max-rotation-overlap}), and when the new key expires.
+   */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record RotateKey(Long overlapSeconds, Instant expiresAt) {}
 
   /** One recorded admin write: when, who (admin key id or "root"), from where, request id, what. */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
@@ -171,17 +200,26 @@ public final class AdminJson {
     return null;
   }
 
-  /** A key as listed: its id and times, never its hash. */
+  /**
+   * A key as listed: its id, times, models and limits, never its hash. {@code active}: neither
+   * revoked nor expired now.
+   */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonInclude(JsonInclude.Include.NON_NULL)
-  public record KeyInfo(String id, Instant createdAt, Instant revokedAt, boolean active) {}
+  public record KeyInfo(String id, Instant createdAt, Instant revokedAt, Instant expiresAt, List<String> models,
+      KeyLimits limits, boolean active) {
+    public static KeyInfo of(TenantState.KeyRecord k, Instant now) {
+      return new KeyInfo(k.keyId(), k.createdAt(), k.revokedAt(), k.expiresAt(), k.models(), k.limits(),
+          k.usableAt(now));
+    }
+  }
 
   /** {@code GET .../keys}. */
   public record KeyList(String object, List<KeyInfo> data) {
-    public static KeyList of(TenantState s) {
+    public static KeyList of(TenantState s, Instant now) {
       return new KeyList("list", s.keys().values().stream()
           .sorted(Comparator.comparing(TenantState.KeyRecord::createdAt).thenComparing(TenantState.KeyRecord::keyId))
-          .map(k -> new KeyInfo(k.keyId(), k.createdAt(), k.revokedAt(), k.active()))
+          .map(k -> KeyInfo.of(k, now))
           .toList());
     }
   }

@@ -30,6 +30,7 @@ import io.sluice.node.auth.ApiKeys;
 import io.sluice.node.auth.AuthThrottle;
 import io.sluice.node.metrics.GatewayMetrics;
 import io.sluice.node.auth.KeyDirectory;
+import io.sluice.node.auth.KeySettings;
 import io.sluice.node.routing.DeploymentStates;
 import io.sluice.node.routing.ModelCatalog;
 import io.sluice.node.tenant.AuditLog;
@@ -63,7 +64,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The admin API under {@code /admin/v1}, authenticated with the node's root admin key or a scoped
  * admin key (each route checked against the caller's {@link AdminScope}): admin keys (root only), tenants
- * (list, create, get, patch, disable), their keys (issue, list, revoke), usage and its history. Each call is a command to
+ * (list, create, get, patch, disable), their keys (issue, list, rotate, revoke), usage and its history. Each call is a command to
  * the tenant's entity; its answer is applied to this node's key directory at once, and the
  * entity pushes it to all other nodes.
  */
@@ -84,13 +85,14 @@ public final class AdminRoutes {
   private final GatewayMetrics metrics;
   private final AdminKeyring keyring;
   private final AuditLog audit;
+  private final KeySettings keySettings;
 
   public AdminRoutes(NodeSettings settings, ClusterSharding sharding, KeyDirectory directory,
       ModelCatalog catalog, DeploymentStates states, io.sluice.node.health.ClusterInfo clusterInfo,
       io.sluice.node.health.RegionInfo regionInfo, Materializer materializer, TenantIndex index,
       TenantIndexSettings listing) {
     this(settings, sharding, directory, catalog, states, clusterInfo, regionInfo, materializer, index, listing,
-        AuthThrottle.disabled(), null, null, null);
+        AuthThrottle.disabled(), null, null, null, KeySettings.from(com.typesafe.config.ConfigFactory.load()));
   }
 
   /**
@@ -99,12 +101,14 @@ public final class AdminRoutes {
    * @param metrics counts failed and throttled authentications; null counts nothing
    * @param keyring this node's cache of scoped admin keys; null: only the root key authenticates
    * @param audit the tenants' audit trails for GET /admin/v1/audit; null: that route answers 404
+   * @param keySettings the bounds of a key rotation's overlap
    */
   public AdminRoutes(NodeSettings settings, ClusterSharding sharding, KeyDirectory directory,
       ModelCatalog catalog, DeploymentStates states, io.sluice.node.health.ClusterInfo clusterInfo,
       io.sluice.node.health.RegionInfo regionInfo, Materializer materializer, TenantIndex index,
       TenantIndexSettings listing, AuthThrottle throttle, GatewayMetrics metrics, AdminKeyring keyring,
-      AuditLog audit) {
+      AuditLog audit, KeySettings keySettings) {
+    this.keySettings = keySettings;
     this.audit = audit;
     this.keyring = keyring;
     this.throttle = throttle;
@@ -211,13 +215,15 @@ public final class AdminRoutes {
                         st -> AdminJson.Circuits.of(st, catalog, Instant.now()))))),
                 pathPrefix("keys", () -> concat(
                     pathEnd(() -> concat(
-                        post(() -> allow(request, scope, Action.ISSUE_KEY, id, () -> completeWithFuture(issueKey(id, who)))),
+                        post(() -> allow(request, scope, Action.ISSUE_KEY, id,
+                            () -> withBody(request, body -> issueKey(id, who, body)))),
                         get(() -> allow(request, scope, Action.LIST_KEYS, id,
-                            () -> answer(id, 200, TenantCommand.Get::new, AdminJson.KeyList::of))))),
+                            () -> answer(id, 200, TenantCommand.Get::new, s -> AdminJson.KeyList.of(s, Instant.now())))))),
+                    path(segment().slash("rotate"), keyId -> post(() -> allow(request, scope, Action.ISSUE_KEY, id,
+                        () -> withBody(request, body -> rotateKey(id, keyId, who, body))))),
                     path(segment(), keyId -> delete(() -> allow(request, scope, Action.REVOKE_KEY, id,
                         () -> answer(id, 200, r -> new TenantCommand.RevokeKey(keyId, r, who),
-                            s -> new AdminJson.KeyInfo(keyId, s.keys().get(keyId).createdAt(),
-                                s.keys().get(keyId).revokedAt(), false))))))))))));
+                            s -> AdminJson.KeyInfo.of(s.keys().get(keyId), Instant.now()))))))))))));
   }
 
   /** {@code GET /admin/v1/audit?tenant=&since=&limit=}: the tenant's recorded admin writes, oldest first. */
@@ -417,12 +423,66 @@ public final class AdminRoutes {
         .thenApply(s -> json(200, AdminJson.Tenant.of(s)));
   }
 
-  private CompletionStage<HttpResponse> issueKey(String id, TenantCommand.Audit who) {
+  /** {@code POST .../keys}: a new key, with an optional expiry, model list and limits of its own. */
+  private CompletionStage<HttpResponse> issueKey(String id, TenantCommand.Audit who, byte[] body) {
+    AdminJson.IssueKey issue;
+    try {
+      issue = body.length == 0 ? null : AdminJson.MAPPER.readValue(body, AdminJson.IssueKey.class);
+    } catch (IOException e) {
+      return done(badJson(e));
+    }
+    TenantCommand.KeySpec spec = issue == null ? TenantCommand.KeySpec.NONE
+        : new TenantCommand.KeySpec(issue.expiresAt(), issue.models(), issue.limits());
+    OpenAiError invalid = validate(spec.limits(), spec.models(), spec.expiresAt());
+    if (invalid != null) {
+      return done(invalid);
+    }
     String key = ApiKeys.newKey(id);
     String keyId = ApiKeys.newKeyId();
-    return ask(id, r -> new TenantCommand.IssueKey(keyId, ApiKeys.hash(key), r, who))
-        .thenApply(s -> json(201, new AdminJson.IssuedKey(keyId, key, id, s.keys().get(keyId).createdAt())))
-        .exceptionally(this::failure);
+    return ask(id, r -> new TenantCommand.IssueKey(keyId, ApiKeys.hash(key), spec, r, who))
+        .thenApply(s -> json(201, AdminJson.IssuedKey.of(key, id, s.keys().get(keyId))));
+  }
+
+  /**
+   * {@code POST .../keys/{key_id}/rotate}: a new key with the old one's models and limits; the old
+   * key keeps working for {@code overlap_seconds} (default and bound from {@code sluice.keys}).
+   */
+  private CompletionStage<HttpResponse> rotateKey(String id, String oldKeyId, TenantCommand.Audit who, byte[] body) {
+    AdminJson.RotateKey rotate;
+    try {
+      rotate = body.length == 0 ? null : AdminJson.MAPPER.readValue(body, AdminJson.RotateKey.class);
+    } catch (IOException e) {
+      return done(badJson(e));
+    }
+    long overlapMillis = rotate == null || rotate.overlapSeconds() == null ? keySettings.defaultOverlap().toMillis()
+        : rotate.overlapSeconds() * 1000;
+    long max = keySettings.maxOverlap().toSeconds();
+    if (rotate != null && rotate.overlapSeconds() != null
+        && (rotate.overlapSeconds() < 0 || rotate.overlapSeconds() > max)) {
+      return done(OpenAiError.invalidRequest("'overlap_seconds' must be from 0 to " + max + ".", "overlap_seconds"));
+    }
+    Instant expiresAt = rotate == null ? null : rotate.expiresAt();
+    OpenAiError invalid = validate(null, null, expiresAt);
+    if (invalid != null) {
+      return done(invalid);
+    }
+    String key = ApiKeys.newKey(id);
+    String keyId = ApiKeys.newKeyId();
+    return ask(id, r -> new TenantCommand.RotateKey(oldKeyId, keyId, ApiKeys.hash(key), expiresAt, overlapMillis, r,
+        who))
+        .thenApply(s -> json(201, AdminJson.IssuedKey.of(key, id, s.keys().get(keyId))
+            .rotatedFrom(s.keys().get(oldKeyId))));
+  }
+
+  private OpenAiError validate(io.sluice.persistence.KeyLimits limits, List<String> models, Instant expiresAt) {
+    String bad = limits == null ? null : limits.firstInvalidField();
+    if (bad != null) {
+      return OpenAiError.invalidRequest("'limits." + bad + "' must not be negative.", "limits." + bad);
+    }
+    if (expiresAt != null && !expiresAt.isAfter(Instant.now())) {
+      return OpenAiError.invalidRequest("'expires_at' must be in the future.", "expires_at");
+    }
+    return validate((TenantLimits) null, models);
   }
 
   private OpenAiError validate(TenantLimits limits, List<String> models) {
@@ -468,6 +528,8 @@ public final class AdminRoutes {
           case ALREADY_EXISTS -> new OpenAiError(409, "The tenant already exists.", "invalid_request_error", "id", "tenant_exists");
           case DISABLED -> new OpenAiError(409, "The tenant is disabled.", "invalid_request_error", null, "tenant_disabled");
           case KEY_NOT_FOUND -> OpenAiError.notFound("No such key.");
+          case KEY_INACTIVE -> new OpenAiError(409, "The key is revoked or expired.", "invalid_request_error", null,
+              "key_inactive");
         });
       }
       if (AdminKeyEntity.KEY_NOT_FOUND.equals(e.getMessage())) {

@@ -9,6 +9,7 @@ import io.sluice.node.auth.KeyDirectory;
 import io.sluice.node.auth.TenantView;
 import io.sluice.node.routing.ModelCatalog;
 import io.sluice.node.tenant.QuotaSettings;
+import java.time.InstantSource;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +27,16 @@ public final class Gate {
   private final Admission admission;
   private final QuotaSettings quota;
   private final Map<String, Pricing> pricing = new HashMap<>();
+  private final InstantSource clock;
 
   public Gate(KeyDirectory directory, ModelCatalog catalog, Admission admission, QuotaSettings quota) {
+    this(directory, catalog, admission, quota, InstantSource.system());
+  }
+
+  /** @param clock the time a key's expiry is checked against, on every request */
+  public Gate(KeyDirectory directory, ModelCatalog catalog, Admission admission, QuotaSettings quota,
+      InstantSource clock) {
+    this.clock = clock;
     this.directory = directory;
     this.catalog = catalog;
     this.admission = admission;
@@ -38,7 +47,13 @@ public final class Gate {
   /** An admitted request: its tenant, model and price, and the reservation that settles it. */
   public record Admitted(TenantView view, ModelCatalog.Model model, Pricing price, Ticket ticket) {}
 
-  /** The tenant whose key {@code key} is, or a failure with {@link Refusal#unauthenticated()}. */
+  /**
+   * The tenant whose key {@code key} is, narrowed to that key's models and limits ({@link
+   * TenantView#as}), or a failure with {@link Refusal#unauthenticated()} for an unknown, revoked
+   * or expired key. Expiry is checked here against the clock on every request, from the expiry
+   * the cached view carries, so an expired key is refused on every node at its expiry without
+   * any message.
+   */
   public CompletionStage<TenantView> authenticate(String key) {
     String tenantId = ApiKeys.tenantOf(key);
     if (tenantId == null) {
@@ -46,10 +61,11 @@ public final class Gate {
     }
     String hash = ApiKeys.hash(key);
     return directory.tenant(tenantId).thenApply(view -> {
-      if (!view.accepts(hash)) {
+      TenantView.KeyGrant grant = view.grant(hash, clock.millis());
+      if (grant == null) {
         throw Refusal.unauthenticated().toException();
       }
-      return view;
+      return view.as(grant);
     });
   }
 
@@ -76,7 +92,10 @@ public final class Gate {
     return admission.admit(view, demand).thenApply(ticket -> new Admitted(view, model, price, ticket));
   }
 
-  /** The model {@code body} names, when it exists and {@code view}'s tenant may use it; else a 404 or 403. */
+  /**
+   * The model {@code body} names, when it exists and {@code view}'s tenant and key may use it;
+   * else a 404 or 403 (a model outside the key's list is refused as one outside the tenant's).
+   */
   public ModelCatalog.Model model(TenantView view, ClientBody body) {
     ModelCatalog.Model model = catalog.get(body.model());
     if (model == null) {
@@ -88,7 +107,7 @@ public final class Gate {
     return model;
   }
 
-  /** The models {@code view}'s tenant may use, in catalog order. */
+  /** The models {@code view}'s tenant and key may use, in catalog order. */
   public List<ModelCatalog.Model> models(TenantView view) {
     return catalog.models().values().stream().filter(m -> view.allows(m.name())).toList();
   }

@@ -205,7 +205,7 @@ public final class ReplicatedTenantEntity
       return persistAndReply(s, List.of(new TenantCreated(tenantId, limits, c.models(), writeTime(rs))), c.replyTo());
     }
     if (!s.exists() && (command instanceof Get || command instanceof Update || command instanceof Disable
-        || command instanceof IssueKey || command instanceof RevokeKey)) {
+        || command instanceof IssueKey || command instanceof RevokeKey || command instanceof TenantCommand.RotateKey)) {
       return Effect().reply(replyTo(command), rejected(Rejection.NOT_FOUND));
     }
     if (command instanceof Get c) {
@@ -241,7 +241,13 @@ public final class ReplicatedTenantEntity
       if (s.keys().containsKey(c.keyId()) || rs.revoked().containsKey(c.keyId())) {
         return Effect().reply(c.replyTo(), rejected(Rejection.ALREADY_EXISTS));
       }
-      return persistAndReply(s, List.of(new KeyIssued(c.keyId(), c.keyHash(), clock.instant())), c.replyTo());
+      return persistAndReply(s, List.of(KeyRotation.issued(c, clock.instant())), c.replyTo());
+    }
+    if (command instanceof TenantCommand.RotateKey c) {
+      // A rotation is a key update: an issue joins the two-phase set, the old key's expiry merges by minimum.
+      Rejection refused = KeyRotation.refusal(s, c, rs.revoked().keySet(), clock.instant());
+      return refused != null ? Effect().reply(c.replyTo(), rejected(refused))
+          : persistAndReply(s, KeyRotation.events(s, c, clock.instant()), c.replyTo());
     }
     if (command instanceof RevokeKey c) {
       TenantState.KeyRecord key = s.keys().get(c.keyId());
@@ -329,6 +335,7 @@ public final class ReplicatedTenantEntity
     if (c instanceof Disable d) return d.replyTo();
     if (c instanceof IssueKey i) return i.replyTo();
     if (c instanceof RevokeKey r) return r.replyTo();
+    if (c instanceof TenantCommand.RotateKey r) return r.replyTo();
     throw new IllegalArgumentException(c.getClass().getName());
   }
 

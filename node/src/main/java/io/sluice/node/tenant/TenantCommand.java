@@ -1,6 +1,7 @@
 package io.sluice.node.tenant;
 
 import io.sluice.persistence.CborSerializable;
+import io.sluice.persistence.KeyLimits;
 import io.sluice.persistence.Quantity;
 import io.sluice.persistence.TenantLimits;
 import io.sluice.persistence.TenantState;
@@ -51,13 +52,38 @@ public sealed interface TenantCommand extends CborSerializable {
     }
   }
 
-  /** Record a new key by its hash. Rejected when the tenant is missing or disabled. */
-  record IssueKey(String keyId, String keyHash, ActorRef<StatusReply<TenantState>> replyTo, Audit audit)
-      implements TenantCommand {
+  /** Record a new key by its hash, with its lifecycle fields. Rejected when the tenant is missing or disabled. */
+  record IssueKey(String keyId, String keyHash, KeySpec spec, ActorRef<StatusReply<TenantState>> replyTo,
+      Audit audit) implements TenantCommand {
+    public IssueKey {
+      spec = spec == null ? KeySpec.NONE : spec;
+    }
+
+    public IssueKey(String keyId, String keyHash, ActorRef<StatusReply<TenantState>> replyTo, Audit audit) {
+      this(keyId, keyHash, KeySpec.NONE, replyTo, audit);
+    }
+
     public IssueKey(String keyId, String keyHash, ActorRef<StatusReply<TenantState>> replyTo) {
-      this(keyId, keyHash, replyTo, null);
+      this(keyId, keyHash, KeySpec.NONE, replyTo, null);
     }
   }
+
+  /**
+   * What a key allows beyond being the tenant's: when it expires (null: never), the models it may
+   * use within the tenant's (null: all of them) and its own limits within the tenant's (null: none).
+   */
+  record KeySpec(Instant expiresAt, List<String> models, KeyLimits limits) implements CborSerializable {
+    public static final KeySpec NONE = new KeySpec(null, null, null);
+  }
+
+  /**
+   * Rotate a key: issue {@code newKeyId} (with {@code newKeyHash}, the old key's models and
+   * limits, and {@code newExpiresAt}, null for never), and make the old key expire {@code
+   * overlapMillis} from now unless it expires sooner. Rejected with KEY_NOT_FOUND for an unknown
+   * key id, KEY_INACTIVE for a revoked or expired one, DISABLED for a disabled tenant.
+   */
+  record RotateKey(String keyId, String newKeyId, String newKeyHash, Instant newExpiresAt, long overlapMillis,
+      ActorRef<StatusReply<TenantState>> replyTo, Audit audit) implements TenantCommand {}
 
   /** Revoke a key. Rejected with KEY_NOT_FOUND for an unknown key id; idempotent otherwise. */
   record RevokeKey(String keyId, ActorRef<StatusReply<TenantState>> replyTo, Audit audit) implements TenantCommand {
@@ -138,7 +164,8 @@ public sealed interface TenantCommand extends CborSerializable {
     NOT_FOUND,
     ALREADY_EXISTS,
     DISABLED,
-    KEY_NOT_FOUND;
+    KEY_NOT_FOUND,
+    KEY_INACTIVE;
 
     /** The rejection named by a StatusReply error message, or null for any other message. */
     public static Rejection of(String message) {

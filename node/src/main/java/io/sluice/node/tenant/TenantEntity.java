@@ -41,6 +41,7 @@ import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -172,6 +173,15 @@ public final class TenantEntity
     if (command instanceof RevokeKey c) {
       return s.exists() ? onRevokeKey(s, c) : Effect().reply(c.replyTo(), rejected(Rejection.NOT_FOUND));
     }
+    if (command instanceof TenantCommand.RotateKey c) {
+      if (!s.exists()) {
+        return Effect().reply(c.replyTo(), rejected(Rejection.NOT_FOUND));
+      }
+      Rejection refused = KeyRotation.refusal(s, c, Set.of(), clock.instant());
+      return refused != null ? Effect().reply(c.replyTo(), rejected(refused))
+          : persistAndReply(s, KeyRotation.events(s, c, clock.instant()), c.replyTo(), c.audit(), "key.rotate",
+              c.keyId());
+    }
     if (command instanceof TenantCommand.AnswerWants || command instanceof TenantCommand.LegacyLoaded) {
       return Effect().noReply(); // only a replicated entity answers other regions or imports
     }
@@ -212,7 +222,7 @@ public final class TenantEntity
       // Never overwrite a key record: that could bring a revoked key back.
       return Effect().reply(c.replyTo(), rejected(Rejection.ALREADY_EXISTS));
     }
-    return persistAndReply(state, List.of(new KeyIssued(c.keyId(), c.keyHash(), clock.instant())), c.replyTo(),
+    return persistAndReply(state, List.of(KeyRotation.issued(c, clock.instant())), c.replyTo(),
         c.audit(), "key.issue", c.keyId());
   }
 

@@ -122,7 +122,7 @@ class AdmissionTest {
   }
 
   private static void request(TenantState state) {
-    TenantView view = new TenantView(state.tenantId(), true, Set.of(), Set.of(), state);
+    TenantView view = new TenantView(state.tenantId(), true, java.util.Map.of(), Set.of(), state, null);
     await(admission.admit(view, new Demand(10, 5, 0))).finish(new UsageCounters(1, 10, 5, 0));
   }
 
@@ -145,7 +145,7 @@ class AdmissionTest {
   @Test
   void rateLimitHeaders_requestsPerMinuteLimited_limitRemainingAndResetOfRequestsOnly() {
     TenantState state = create("headers");
-    Ticket ticket = await(admission.admit(new TenantView(state.tenantId(), true, Set.of(), Set.of(), state),
+    Ticket ticket = await(admission.admit(new TenantView(state.tenantId(), true, java.util.Map.of(), Set.of(), state, null),
         new Demand(10, 5, 0)));
     Map<String, String> headers = new TreeMap<>();
     ticket.rateLimitHeaders().forEach(h -> headers.put(h.name(), h.value()));
@@ -280,7 +280,7 @@ class AdmissionTest {
     // At the start of a minute, so the grant and its repeats fall in one window of the shared clock.
     clock.advance(Duration.ofMillis(60_000 - clock.instant().toEpochMilli() % 60_000 + 1_000));
     TenantState state = create(tenant);
-    TenantView view = new TenantView(tenant, true, Set.of(), Set.of(), state);
+    TenantView view = new TenantView(tenant, true, java.util.Map.of(), Set.of(), state, null);
     CountDownLatch release = holdNextWrite(tenant);
     try {
       expectStoreUnavailable(impatient.admit(view, new Demand(10, 5, 0)));

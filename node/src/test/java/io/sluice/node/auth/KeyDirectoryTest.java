@@ -138,7 +138,7 @@ class KeyDirectoryTest {
     for (var v : views) {
       TenantView view = get(v);
       assertEquals(2, view.revision());
-      assertTrue(view.accepts(HASH_1));
+      assertTrue(view.accepts(HASH_1, 0L));
     }
     assertTrue(directory.tenant(TENANT).isDone(), "a cached tenant is answered at once");
     assertEquals(1, loads.get());
@@ -162,7 +162,7 @@ class KeyDirectoryTest {
     CompletableFuture<TenantView> second = directory.tenant(TENANT);
     assertEquals(2, loads.get(), "a failed load must not be cached");
     pending.get(TENANT).get(1).complete(withKey1());
-    assertTrue(get(second).accepts(HASH_1));
+    assertTrue(get(second).accepts(HASH_1, 0L));
   }
 
   @Test
@@ -171,7 +171,7 @@ class KeyDirectoryTest {
     onlyPendingLoad().complete(TenantState.EMPTY);
     TenantView view = get(f);
     assertFalse(view.usable());
-    assertFalse(view.accepts(HASH_1));
+    assertFalse(view.accepts(HASH_1, 0L));
     assertFalse(view.allows("gpt-4o-mini"));
     assertEquals(0, view.revision());
   }
@@ -193,7 +193,7 @@ class KeyDirectoryTest {
     directory.onChanged(TENANT, withKey1());
     CompletableFuture<TenantView> f = directory.tenant(TENANT);
     assertTrue(f.isDone());
-    assertTrue(get(f).accepts(HASH_1));
+    assertTrue(get(f).accepts(HASH_1, 0L));
     assertEquals(0, loads.get());
   }
 
@@ -203,7 +203,7 @@ class KeyDirectoryTest {
     directory.onChanged(TENANT, key1Revoked());
     TenantView view = get(directory.tenant(TENANT));
     assertEquals(3, view.revision());
-    assertFalse(view.accepts(HASH_1), "a revoked key must no longer be accepted");
+    assertFalse(view.accepts(HASH_1, 0L), "a revoked key must no longer be accepted");
   }
 
   @Test
@@ -213,7 +213,7 @@ class KeyDirectoryTest {
 
     TenantView view = get(directory.tenant(TENANT));
     assertEquals(3, view.revision());
-    assertFalse(view.accepts(HASH_1), "a stale push resurrected a revoked key");
+    assertFalse(view.accepts(HASH_1, 0L), "a stale push resurrected a revoked key");
     assertEquals(0, loads.get());
   }
 
@@ -227,7 +227,7 @@ class KeyDirectoryTest {
 
     TenantView view = get(directory.tenant(TENANT));
     assertEquals(3, view.revision());
-    assertFalse(view.accepts(HASH_1));
+    assertFalse(view.accepts(HASH_1, 0L));
   }
 
   @Test
@@ -240,7 +240,7 @@ class KeyDirectoryTest {
 
     TenantView view = get(directory.tenant(TENANT));
     assertEquals(3, view.revision(), "the late load result replaced a newer pushed view");
-    assertFalse(view.accepts(HASH_1), "the late load result resurrected a revoked key");
+    assertFalse(view.accepts(HASH_1, 0L), "the late load result resurrected a revoked key");
     assertEquals(1, loads.get());
     // The caller that started the load gets an answer either way.
     assertTrue(get(loading).tenantId().equals(TENANT));
@@ -260,7 +260,7 @@ class KeyDirectoryTest {
     onlyPendingLoad().completeExceptionally(new TimeoutException("entity unreachable"));
     assertThrows(ExecutionException.class, () -> get(f));
     directory.onChanged(TENANT, withKey1());
-    assertTrue(get(directory.tenant(TENANT)).accepts(HASH_1));
+    assertTrue(get(directory.tenant(TENANT)).accepts(HASH_1, 0L));
   }
 
   @Test
@@ -268,8 +268,8 @@ class KeyDirectoryTest {
     directory.onChanged(TENANT, withKey1());
     directory.onChanged(TENANT, withKey1().apply(new KeyIssued("k2", HASH_2, T)));
     TenantView view = get(directory.tenant(TENANT));
-    assertTrue(view.accepts(HASH_1));
-    assertTrue(view.accepts(HASH_2));
+    assertTrue(view.accepts(HASH_1, 0L));
+    assertTrue(view.accepts(HASH_2, 0L));
   }
 
   @Test
@@ -278,7 +278,7 @@ class KeyDirectoryTest {
     directory.onChanged(TENANT, withKey1().apply(new TenantDisabled(T)));
     TenantView view = get(directory.tenant(TENANT));
     assertFalse(view.usable());
-    assertFalse(view.accepts(HASH_1));
+    assertFalse(view.accepts(HASH_1, 0L));
   }
 
   @Test
@@ -286,7 +286,7 @@ class KeyDirectoryTest {
     directory.onChanged(TENANT, withKey1());
     directory.onChanged("other", TenantState.EMPTY.apply(
         new TenantCreated("other", TenantLimits.UNLIMITED, null, T)).apply(new TenantDisabled(T)));
-    assertTrue(get(directory.tenant(TENANT)).accepts(HASH_1));
+    assertTrue(get(directory.tenant(TENANT)).accepts(HASH_1, 0L));
   }
 
   // ---------------------------------------------------------------- TenantView
@@ -295,24 +295,24 @@ class KeyDirectoryTest {
   void view_activeKey_acceptedAndUnknownHashRefused() {
     TenantView view = TenantView.of(TENANT, withKey1());
     assertTrue(view.usable());
-    assertTrue(view.accepts(HASH_1));
-    assertFalse(view.accepts(HASH_2));
+    assertTrue(view.accepts(HASH_1, 0L));
+    assertFalse(view.accepts(HASH_2, 0L));
   }
 
   @Test
   void view_revokedKey_notAccepted() {
     TenantView view = TenantView.of(TENANT, key1Revoked().apply(new KeyIssued("k2", HASH_2, T)));
-    assertFalse(view.accepts(HASH_1));
-    assertTrue(view.accepts(HASH_2));
-    assertEquals(java.util.Set.of(HASH_2), view.activeKeyHashes());
+    assertFalse(view.accepts(HASH_1, 0L));
+    assertTrue(view.accepts(HASH_2, 0L));
+    assertEquals(java.util.Set.of(HASH_2), view.keys().keySet());
   }
 
   @Test
   void view_disabledTenant_acceptsNothing() {
     TenantState s = withKey1().apply(new KeyIssued("k2", HASH_2, T)).apply(new TenantDisabled(T));
     TenantView view = TenantView.of(TENANT, s);
-    assertFalse(view.accepts(HASH_1));
-    assertFalse(view.accepts(HASH_2));
+    assertFalse(view.accepts(HASH_1, 0L));
+    assertFalse(view.accepts(HASH_2, 0L));
   }
 
   @Test
@@ -348,7 +348,7 @@ class KeyDirectoryTest {
   void view_missing_acceptsAndAllowsNothing() {
     TenantView view = TenantView.missing(TENANT);
     assertFalse(view.usable());
-    assertFalse(view.accepts(HASH_1));
+    assertFalse(view.accepts(HASH_1, 0L));
     assertFalse(view.allows("gpt-4o-mini"));
     assertEquals(0, view.revision());
   }

@@ -111,6 +111,49 @@ class InferencePipelineTest {
     ActorTestKit.shutdown(testKit.system(), Duration.ofSeconds(30), true);
   }
 
+  // ---- key lifecycle: the gate's expiry check and a key's own limits ----
+
+  @Test
+  void authenticate_keyAroundItsExpiry_acceptedUntilTheInjectedClockReachesIt() {
+    String id = "gate-" + TENANTS.incrementAndGet();
+    String key = io.sluice.node.auth.ApiKeys.newKey(id);
+    Instant t = Instant.parse("2026-03-10T12:00:00Z");
+    TenantState s = TenantState.EMPTY
+        .apply(new io.sluice.persistence.TenantEvent.TenantCreated(id, TenantLimits.UNLIMITED, null, t))
+        .apply(new io.sluice.persistence.TenantEvent.KeyIssued("k", io.sluice.node.auth.ApiKeys.hash(key), t,
+            t.plusSeconds(10), List.of(PipelineRig.MODEL), null));
+    var directory = new io.sluice.node.auth.KeyDirectory(x -> java.util.concurrent.CompletableFuture.completedFuture(s),
+        Duration.ofMinutes(1), 10);
+    var now = new java.util.concurrent.atomic.AtomicReference<>(t.plusSeconds(10).minusMillis(1));
+    ModelCatalog catalog = new ModelCatalog(Map.of(PipelineRig.MODEL, new ModelCatalog.Model(PipelineRig.MODEL,
+        java.math.BigDecimal.ONE, java.math.BigDecimal.ONE, List.of()), "other", new ModelCatalog.Model("other",
+        java.math.BigDecimal.ONE, java.math.BigDecimal.ONE, List.of())));
+    Gate gate = new Gate(directory, catalog, admission, quota, now::get);
+
+    TenantView view = gate.authenticate(key).toCompletableFuture().join();
+    assertEquals("k", view.key().keyId());
+    assertEquals(List.of(PipelineRig.MODEL), gate.models(view).stream().map(ModelCatalog.Model::name).toList());
+    now.set(t.plusSeconds(10));
+    var failure = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.CompletionException.class,
+        () -> gate.authenticate(key).toCompletableFuture().join());
+    assertEquals(401, ((Refusal.Refused) failure.getCause()).refusal().status());
+  }
+
+  @Test
+  void admit_keyPastItsOwnRpm_refusedWith429WhileItsTenantStillAdmits() {
+    TenantView tenant = tenant();
+    TenantView limited = tenant.as(new TenantView.KeyGrant("k1", Long.MAX_VALUE, null,
+        new io.sluice.persistence.KeyLimits(1L, null)));
+    io.sluice.node.admission.Demand demand = new io.sluice.node.admission.Demand(5, 5, 0);
+    await(admission.admit(limited, demand)).finish(new UsageCounters(1, 5, 5, 0));
+    var refused = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.CompletionException.class,
+        () -> admission.admit(limited, demand).toCompletableFuture().join());
+    var quota = (io.sluice.node.admission.QuotaExceeded) refused.getCause();
+    assertEquals(429, quota.refusal().status());
+    assertEquals("rate_limit_exceeded", quota.refusal().code());
+    await(admission.admit(tenant, demand)).finish(new UsageCounters(1, 5, 5, 0));
+  }
+
   // ---- set-up and checks ----
 
   private static PipelineRig rig(int maxAttempts, Deployment... deployments) {

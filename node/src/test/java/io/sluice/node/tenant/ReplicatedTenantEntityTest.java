@@ -3,6 +3,7 @@ package io.sluice.node.tenant;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
@@ -185,6 +186,28 @@ class ReplicatedTenantEntityTest {
       long rpm = s1.limits().requestsPerMinute();
       assertTrue(rpm == 11L || rpm == 22L);
     });
+  }
+
+  @Test
+  void rotateKey_inTheOtherRegion_bothReplicasHoldTheNewKeyAndTheOldKeysEarlierExpiry() {
+    ActorRef<TenantCommand> r1 = replica("r1", clock1, new ReplicationLag());
+    ActorRef<TenantCommand> r2 = replica("r2", clock2, new ReplicationLag());
+    ask(r1, r -> new Create(null, null, r));
+    io.sluice.persistence.KeyLimits kl = new io.sluice.persistence.KeyLimits(7L, null);
+    ask(r1, r -> new IssueKey("k1", "ab".repeat(32),
+        new TenantCommand.KeySpec(NOW.plusSeconds(3600), List.of("m1"), kl), r, null));
+    eventually(r2, s -> assertTrue(s.keys().containsKey("k1")));
+    Instant r2Now = clock2.get();
+    ask(r2, r -> new TenantCommand.RotateKey("k1", "k2", "cd".repeat(32), null, 30_000, r, null));
+    for (ActorRef<TenantCommand> replica : List.of(r1, r2)) {
+      eventually(replica, s -> {
+        assertEquals(r2Now.plusSeconds(30), s.keys().get("k1").expiresAt());
+        TenantState.KeyRecord k2 = s.keys().get("k2");
+        assertEquals(List.of("m1"), k2.models(), "the new key keeps the old key's models");
+        assertEquals(kl, k2.limits());
+        assertNull(k2.expiresAt());
+      });
+    }
   }
 
   @Test

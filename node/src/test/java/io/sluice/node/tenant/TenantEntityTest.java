@@ -152,6 +152,63 @@ class TenantEntityTest {
   }
 
   @Test
+  void issueKey_withSpec_persistsExpiryModelsAndLimits() {
+    create(null, null);
+    io.sluice.persistence.KeyLimits kl = new io.sluice.persistence.KeyLimits(5L, 100L);
+    var spec = new TenantCommand.KeySpec(NOW.plusSeconds(60), List.of("m1"), kl);
+    var result = run(r -> new IssueKey("key_a", "ab".repeat(32), spec, r, null));
+    assertEquals(List.of(new KeyIssued("key_a", "ab".repeat(32), NOW, NOW.plusSeconds(60), List.of("m1"), kl)),
+        result.events());
+    TenantState.KeyRecord k = result.state().keys().get("key_a");
+    assertEquals(NOW.plusSeconds(60), k.expiresAt());
+    assertEquals(kl, k.limits());
+    expectPublished(result.state());
+  }
+
+  @Test
+  void rotateKey_activeKey_issuesNewKeyWithOldModelsAndEndsOldKeyAfterOverlap() {
+    create(null, null);
+    io.sluice.persistence.KeyLimits kl = new io.sluice.persistence.KeyLimits(5L, null);
+    run(r -> new IssueKey("old", "ab".repeat(32), new TenantCommand.KeySpec(NOW.plusSeconds(3600), List.of("m1"), kl),
+        r, null));
+    expectPublished(entity.getState());
+    var who = new TenantCommand.Audit("root", "127.0.0.1", "req-9");
+    var result = run(r -> new TenantCommand.RotateKey("old", "new", "cd".repeat(32), null, 30_000, r, who));
+    assertEquals(List.of(new KeyIssued("new", "cd".repeat(32), NOW, null, List.of("m1"), kl),
+        new TenantEvent.KeyExpirySet("old", NOW.plusSeconds(30), NOW),
+        new TenantEvent.AdminActionRecorded("key.rotate", "old", "root", "127.0.0.1", "req-9", NOW)), result.events());
+    assertEquals(NOW.plusSeconds(30), result.state().keys().get("old").expiresAt());
+    assertTrue(result.state().keys().get("old").usableAt(NOW.plusSeconds(29)));
+    assertFalse(result.state().keys().get("old").usableAt(NOW.plusSeconds(30)));
+    expectPublished(result.state());
+    entity.restart();
+    assertEquals(result.state(), entity.getState(), "recovery gives back the rotated keys");
+  }
+
+  @Test
+  void rotateKey_overlapLongerThanTheOldKeysExpiry_neverExtendsIt() {
+    create(null, null);
+    run(r -> new IssueKey("old", "ab".repeat(32), new TenantCommand.KeySpec(NOW.plusSeconds(10), null, null), r, null));
+    var result = run(r -> new TenantCommand.RotateKey("old", "new", "cd".repeat(32), null, 3_600_000, r, null));
+    assertEquals(NOW.plusSeconds(10), result.state().keys().get("old").expiresAt());
+  }
+
+  @Test
+  void rotateKey_unknownRevokedOrTakenId_rejectedWithoutEvents() {
+    create(null, null);
+    run(r -> new IssueKey("a", "ab".repeat(32), r));
+    run(r -> new IssueKey("b", "cd".repeat(32), r));
+    run(r -> new RevokeKey("b", r));
+    assertRejected(run(r -> new TenantCommand.RotateKey("nope", "n", "ef".repeat(32), null, 0, r, null)).reply(),
+        Rejection.KEY_NOT_FOUND);
+    assertRejected(run(r -> new TenantCommand.RotateKey("b", "n", "ef".repeat(32), null, 0, r, null)).reply(),
+        Rejection.KEY_INACTIVE);
+    var taken = run(r -> new TenantCommand.RotateKey("a", "b", "ef".repeat(32), null, 0, r, null));
+    assertRejected(taken.reply(), Rejection.ALREADY_EXISTS);
+    assertTrue(taken.hasNoEvents());
+  }
+
+  @Test
   void create_nullLimitsAndModels_unlimitedAndAllModels() {
     TenantState s = create(null, null);
     assertEquals(TenantLimits.UNLIMITED, s.limits());
