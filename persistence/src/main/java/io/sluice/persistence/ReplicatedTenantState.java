@@ -37,8 +37,15 @@ import java.util.Set;
  *   <li><b>Keys</b> are a two-phase set: a revocation is a permanent tombstone in {@code
  *       revoked}, kept also when it arrives before its issue, so a revoked key never comes back.</li>
  *   <li><b>Quota and circuits</b> (leases, settlements, window rolls, circuit changes) belong to
- *       the region that wrote them: only this region's own events change {@code tenant}'s nodes,
- *       windows and circuits. The escrow events merge from every region ({@link RegionRights}).</li>
+ *       the region that wrote them: only this region's own events change {@code tenant}'s nodes
+ *       and windows, and its circuits under the deployment's name. The escrow events merge from
+ *       every region ({@link RegionRights}).</li>
+ *   <li><b>Other regions' quota and circuits</b> are kept for reading only, never counted against
+ *       this region's rights: each other region's leases, settlements and rolls in {@code
+ *       others} (its part of the tenant's usage), and its circuits in {@code tenant}'s circuits
+ *       under {@link CircuitState#regionKey} (so nodes honour them for {@code shared}
+ *       deployments). Each region's events arrive in its own order, so these equal that region's
+ *       own view once its events are in.</li>
  * </ul>
  * {@code seen} names the regions whose events this replica has applied (itself included): the
  * entity takes no snapshot until it holds every region, because Pekko 1.7.0 crash-loops on
@@ -49,13 +56,17 @@ import java.util.Set;
  * @param stamps register name ({@code enabled}, {@code models}, {@code limits.<field>}) to its stamp
  * @param revoked key id to when it was revoked, forever
  * @param imports the regions that imported the tenant from the single-region journal
+ * @param others per other region, its quota part as its events arrived here: only the windows
+ *     and nodes of each {@link TenantState} are kept (empty in a snapshot of an older version,
+ *     until those regions settle again)
  */
 public record ReplicatedTenantState(
     TenantState tenant,
     Map<String, Stamp> stamps,
     Map<String, Instant> revoked,
     Set<String> seen,
-    Set<String> imports) implements CborSerializable {
+    Set<String> imports,
+    Map<String, TenantState> others) implements CborSerializable {
 
   /** A last-writer-wins stamp: the write's time, and its region to break ties the same way everywhere. */
   public record Stamp(long millis, String region) implements CborSerializable {
@@ -74,7 +85,7 @@ public record ReplicatedTenantState(
       "spend_usd_per_day", "spend_usd_per_month", "max_concurrent_requests");
 
   public static final ReplicatedTenantState EMPTY =
-      new ReplicatedTenantState(TenantState.EMPTY, Map.of(), Map.of(), Set.of(), Set.of());
+      new ReplicatedTenantState(TenantState.EMPTY, Map.of(), Map.of(), Set.of(), Set.of(), Map.of());
 
   public ReplicatedTenantState {
     tenant = tenant == null ? TenantState.EMPTY : tenant;
@@ -82,6 +93,18 @@ public record ReplicatedTenantState(
     revoked = revoked == null ? Map.of() : Map.copyOf(revoked);
     seen = seen == null ? Set.of() : Set.copyOf(seen);
     imports = imports == null ? Set.of() : Set.copyOf(imports);
+    others = others == null ? Map.of() : Map.copyOf(others);
+  }
+
+  /** A replica that holds nothing of other regions' quota (the merge below carries it). */
+  public ReplicatedTenantState(TenantState tenant, Map<String, Stamp> stamps, Map<String, Instant> revoked,
+      Set<String> seen, Set<String> imports) {
+    this(tenant, stamps, revoked, seen, imports, Map.of());
+  }
+
+  /** Region {@code region}'s quota part as this replica knows it: windows and nodes; {@link TenantState#EMPTY} if none. */
+  public TenantState quotaOf(String region, String self) {
+    return region.equals(self) ? tenant : others.getOrDefault(region, TenantState.EMPTY);
   }
 
 
@@ -108,6 +131,21 @@ public record ReplicatedTenantState(
 
   /** Returns the state after {@code event}, written by region {@code origin}, at the replica of region {@code self}. Pure. */
   public ReplicatedTenantState apply(TenantEvent event, String origin, String self) {
+    ReplicatedTenantState next = merged(event, origin, self);
+    Map<String, TenantState> nextOthers = others;
+    if (!origin.equals(self) && (event instanceof LeaseGranted || event instanceof UsageSettled
+        || event instanceof WindowRolled || event instanceof TenantImported)) {
+      Map<String, TenantState> o = new LinkedHashMap<>(others);
+      TenantState t = others.getOrDefault(origin, TenantState.EMPTY).apply(event);
+      o.put(origin, new TenantState(null, false, TenantLimits.UNLIMITED, null, Map.of(), null, 0, t.windows(),
+          t.nodes(), Map.of(), RegionRights.EMPTY)); // its quota part only
+      nextOthers = o;
+    }
+    return new ReplicatedTenantState(next.tenant, next.stamps, next.revoked, next.seen, next.imports, nextOthers);
+  }
+
+  /** {@link #apply} without {@code others}, which the result does not carry. */
+  private ReplicatedTenantState merged(TenantEvent event, String origin, String self) {
     Set<String> nextSeen = seen;
     if (!seen.contains(origin)) {
       Set<String> s = new HashSet<>(seen);
@@ -155,10 +193,17 @@ public record ReplicatedTenantState(
       return imported(e, origin, self, nextSeen);
     } else if (event instanceof RightsWanted || event instanceof RightsTransferred) {
       return new ReplicatedTenantState(tenant.apply(event), stamps, revoked, nextSeen, imports);
+    } else if (!origin.equals(self) && event instanceof CircuitOpened e) {
+      TenantEvent keyed = new CircuitOpened(CircuitState.regionKey(e.deployment(), origin), e.status(), e.error(),
+          e.openUntil(), e.at());
+      return new ReplicatedTenantState(tenant.apply(keyed), stamps, revoked, nextSeen, imports);
+    } else if (!origin.equals(self) && event instanceof CircuitClosed e) {
+      TenantEvent keyed = new CircuitClosed(CircuitState.regionKey(e.deployment(), origin), e.at());
+      return new ReplicatedTenantState(tenant.apply(keyed), stamps, revoked, nextSeen, imports);
     } else if (event instanceof LeaseGranted || event instanceof UsageSettled || event instanceof WindowRolled
         || event instanceof CircuitOpened || event instanceof CircuitClosed) {
       if (!origin.equals(self)) {
-        return skip(nextSeen); // another region's own quota and circuits
+        return skip(nextSeen); // another region's own quota: in others, never counted here
       }
       return new ReplicatedTenantState(tenant.apply(event), stamps, revoked, nextSeen, imports);
     }
