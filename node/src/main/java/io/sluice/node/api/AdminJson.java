@@ -336,11 +336,20 @@ public final class AdminJson {
         .stripTrailingZeros().toPlainString();
   }
 
-  /** A tenant's circuit for one deployment. */
+  /**
+   * A tenant's circuit for one deployment, this region's; with several regions {@code regions}
+   * holds the status of each other region's circuit for it that is not closed (a {@code shared}
+   * deployment is skipped while one of those is open), and is absent otherwise.
+   */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Circuit(String deployment, String model, String status, Instant openUntil, Integer lastStatus,
-      String lastError) {}
+      String lastError, Map<String, String> regions) {
+    public Circuit(String deployment, String model, String status, Instant openUntil, Integer lastStatus,
+        String lastError) {
+      this(deployment, model, status, openUntil, lastStatus, lastError, null);
+    }
+  }
 
   /** {@code GET /admin/v1/tenants/{id}/circuits}: every deployment the tenant may use. */
   public record Circuits(String object, List<Circuit> data) {
@@ -354,9 +363,17 @@ public final class AdminJson {
         for (Deployment d : m.deployments()) {
           if (!seen.add(d.name())) continue;
           CircuitState c = s.circuits().get(d.name());
+          Map<String, String> regions = new java.util.TreeMap<>();
+          String prefix = d.name() + CircuitState.REGION_SEPARATOR;
+          s.circuits().forEach((key, other) -> {
+            if (key.startsWith(prefix) && !other.status(now).equals("closed")) {
+              regions.put(key.substring(prefix.length()), other.status(now));
+            }
+          });
+          Map<String, String> others = regions.isEmpty() ? null : regions;
           out.add(c == null
-              ? new Circuit(d.name(), m.name(), "closed", null, null, null)
-              : new Circuit(d.name(), m.name(), c.status(now), c.openUntil(), c.lastStatus(), c.lastError()));
+              ? new Circuit(d.name(), m.name(), "closed", null, null, null, others)
+              : new Circuit(d.name(), m.name(), c.status(now), c.openUntil(), c.lastStatus(), c.lastError(), others));
         }
       }
       return new Circuits("list", out);

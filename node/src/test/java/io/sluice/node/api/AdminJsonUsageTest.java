@@ -86,4 +86,23 @@ class AdminJsonUsageTest {
     assertTrue(body.at("/regions/r1/windows/minute/tokens/rights").isNull(), "no token limit: no rights");
     assertTrue(body.at("/regions/r1/concurrent_requests/rights").isNull());
   }
+
+  @Test
+  void circuits_otherRegionsOpenCircuit_listedUnderRegionsOfItsDeployment() throws Exception {
+    io.sluice.node.routing.Deployment d = new io.sluice.node.routing.Deployment("d", "openai", "http://x", "m", null, 1,
+        0, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1), 1, 1, 0, null, Map.of(), "r1", true);
+    io.sluice.node.routing.ModelCatalog catalog = new io.sluice.node.routing.ModelCatalog(Map.of("m",
+        new io.sluice.node.routing.ModelCatalog.Model("m", BigDecimal.ONE, BigDecimal.ONE, List.of(d))));
+    TenantState s = TenantState.EMPTY.apply(new TenantEvent.TenantCreated("acme", LIMITS, null, T))
+        .apply(new TenantEvent.CircuitOpened(io.sluice.persistence.CircuitState.regionKey("d", "r2"), 429, "HTTP 429",
+            T.plusSeconds(30), T));
+    JsonNode c = json(AdminJson.Circuits.of(s, catalog, T)).at("/data/0");
+    assertEquals("closed", c.get("status").asText(), "this region's own circuit");
+    assertEquals("open", c.at("/regions/r2").asText());
+    JsonNode closed = json(AdminJson.Circuits.of(s, catalog, T.plusSeconds(31))).at("/data/0");
+    assertEquals("half_open", closed.at("/regions/r2").asText());
+    JsonNode none = json(AdminJson.Circuits.of(TenantState.EMPTY.apply(
+        new TenantEvent.TenantCreated("acme", LIMITS, null, T)), catalog, T)).at("/data/0");
+    assertTrue(none.get("regions") == null, "absent without other regions' circuits");
+  }
 }
