@@ -52,10 +52,12 @@ import java.util.List;
 import io.sluice.node.routing.ModelCatalog;
 import io.sluice.node.metrics.GatewayMetrics;
 import io.sluice.node.routing.Backoff;
+import io.sluice.node.routing.CircuitGate;
 import io.sluice.node.routing.DeploymentStates;
 import io.sluice.node.routing.HealthSettings;
 import io.sluice.node.routing.LeastLoaded;
 import io.sluice.node.routing.RetryPolicy;
+import io.sluice.node.routing.RegionFirst;
 import io.sluice.node.routing.RoutePlanner;
 import io.sluice.node.routing.RoutingSettings;
 import io.sluice.node.routing.RoutingStrategy;
@@ -208,9 +210,10 @@ public final class Main {
     DeploymentStates states = DeploymentStates.create(catalog, routing, HealthSettings.from(config),
         InstantSource.system(), System::nanoTime);
     RandomGenerator random = ThreadLocalRandom.current();
+    // Within each priority, this region's deployments first (a single-region node has no preference).
     RoutePlanner planner = new RoutePlanner(catalog, routing, Map.of(
-        RoutingStrategy.WEIGHTED, new WeightedRandom(random),
-        RoutingStrategy.LATENCY, new LeastLoaded(random, states::cost)));
+        RoutingStrategy.WEIGHTED, new RegionFirst(regions.self(), new WeightedRandom(random)),
+        RoutingStrategy.LATENCY, new RegionFirst(regions.self(), new LeastLoaded(random, states::cost))));
     RetryPolicy retries = new RetryPolicy(routing, new Backoff(routing.backoff(), random));
     TelemetrySettings telemetry = TelemetrySettings.from(config);
     GatewayMetrics metrics = new GatewayMetrics(states, telemetry.journalBuckets());
@@ -249,7 +252,8 @@ public final class Main {
     InferencePipeline pipeline = new InferencePipeline(
         new Gate(directory, catalog, admission, quota, InstantSource.system()),
         new InferencePipeline.Routing(adapters, new UpstreamClient(system), planner, retries, states,
-            new CircuitReports(sharding), routing.deadline()),
+            new CircuitReports(sharding),
+            new CircuitGate(regions.self(), regions.regions(), InstantSource.system()), routing.deadline()),
         metrics,
         new InferencePipeline.Runtime(system.classicSystem().scheduler(), system.executionContext(), materializer,
             System::nanoTime));

@@ -40,8 +40,15 @@ import java.util.Set;
  *       A key's expiry (set at issue, brought forward by a rotation) is the earliest it was ever
  *       given ({@code expiries}), so it too merges in any order.</li>
  *   <li><b>Quota and circuits</b> (leases, settlements, window rolls, circuit changes) belong to
- *       the region that wrote them: only this region's own events change {@code tenant}'s nodes,
- *       windows and circuits. The escrow events merge from every region ({@link RegionRights}).</li>
+ *       the region that wrote them: only this region's own events change {@code tenant}'s nodes
+ *       and windows, and its circuits under the deployment's name. The escrow events merge from
+ *       every region ({@link RegionRights}).</li>
+ *   <li><b>Other regions' quota and circuits</b> are kept for reading only, never counted against
+ *       this region's rights: each other region's leases, settlements and rolls in {@code
+ *       others} (its part of the tenant's usage), and its circuits in {@code tenant}'s circuits
+ *       under {@link CircuitState#regionKey} (so nodes honour them for {@code shared}
+ *       deployments). Each region's events arrive in its own order, so these equal that region's
+ *       own view once its events are in.</li>
  * </ul>
  * {@code seen} names the regions whose events this replica has applied (itself included): the
  * entity takes no snapshot until it holds every region, because Pekko 1.7.0 crash-loops on
@@ -55,6 +62,9 @@ import java.util.Set;
  * @param expiries key id to the earliest expiry any {@link KeyExpirySet} gave it, kept also when
  *     it arrives before the key's issue, so a key's expiry is the earliest of all it was given
  *     whatever the order (snapshots written before this field existed read back with it empty)
+ * @param others per other region, its quota part as its events arrived here: only the windows
+ *     and nodes of each {@link TenantState} are kept (empty in a snapshot of an older version,
+ *     until those regions settle again)
  */
 public record ReplicatedTenantState(
     TenantState tenant,
@@ -62,7 +72,8 @@ public record ReplicatedTenantState(
     Map<String, Instant> revoked,
     Set<String> seen,
     Set<String> imports,
-    Map<String, Instant> expiries) implements CborSerializable {
+    Map<String, Instant> expiries,
+    Map<String, TenantState> others) implements CborSerializable {
 
   /** A last-writer-wins stamp: the write's time, and its region to break ties the same way everywhere. */
   public record Stamp(long millis, String region) implements CborSerializable {
@@ -81,7 +92,7 @@ public record ReplicatedTenantState(
       "spend_usd_per_day", "spend_usd_per_month", "max_concurrent_requests");
 
   public static final ReplicatedTenantState EMPTY =
-      new ReplicatedTenantState(TenantState.EMPTY, Map.of(), Map.of(), Set.of(), Set.of(), Map.of());
+      new ReplicatedTenantState(TenantState.EMPTY, Map.of(), Map.of(), Set.of(), Set.of(), Map.of(), Map.of());
 
   public ReplicatedTenantState {
     tenant = tenant == null ? TenantState.EMPTY : tenant;
@@ -90,12 +101,27 @@ public record ReplicatedTenantState(
     seen = seen == null ? Set.of() : Set.copyOf(seen);
     imports = imports == null ? Set.of() : Set.copyOf(imports);
     expiries = expiries == null ? Map.of() : Map.copyOf(expiries);
+    others = others == null ? Map.of() : Map.copyOf(others);
   }
 
-  /** A state without key expiries, as one written before key expiry existed. */
+  /**
+   * A state without other regions' quota (what {@link #apply}'s merge returns; {@code apply}
+   * carries {@code others} over).
+   */
+  public ReplicatedTenantState(TenantState tenant, Map<String, Stamp> stamps, Map<String, Instant> revoked,
+      Set<String> seen, Set<String> imports, Map<String, Instant> expiries) {
+    this(tenant, stamps, revoked, seen, imports, expiries, Map.of());
+  }
+
+  /** A state without key expiries and other regions' quota, as one written before either existed. */
   public ReplicatedTenantState(TenantState tenant, Map<String, Stamp> stamps, Map<String, Instant> revoked,
       Set<String> seen, Set<String> imports) {
-    this(tenant, stamps, revoked, seen, imports, Map.of());
+    this(tenant, stamps, revoked, seen, imports, Map.of(), Map.of());
+  }
+
+  /** Region {@code region}'s quota part as this replica knows it: windows and nodes; {@link TenantState#EMPTY} if none. */
+  public TenantState quotaOf(String region, String self) {
+    return region.equals(self) ? tenant : others.getOrDefault(region, TenantState.EMPTY);
   }
 
 
@@ -122,6 +148,22 @@ public record ReplicatedTenantState(
 
   /** Returns the state after {@code event}, written by region {@code origin}, at the replica of region {@code self}. Pure. */
   public ReplicatedTenantState apply(TenantEvent event, String origin, String self) {
+    ReplicatedTenantState next = merged(event, origin, self);
+    Map<String, TenantState> nextOthers = others;
+    if (!origin.equals(self) && (event instanceof LeaseGranted || event instanceof UsageSettled
+        || event instanceof WindowRolled || event instanceof TenantImported)) {
+      Map<String, TenantState> o = new LinkedHashMap<>(others);
+      TenantState t = others.getOrDefault(origin, TenantState.EMPTY).apply(event);
+      o.put(origin, new TenantState(null, false, TenantLimits.UNLIMITED, null, Map.of(), null, 0, t.windows(),
+          t.nodes(), Map.of(), RegionRights.EMPTY)); // its quota part only
+      nextOthers = o;
+    }
+    return new ReplicatedTenantState(next.tenant, next.stamps, next.revoked, next.seen, next.imports, next.expiries,
+        nextOthers);
+  }
+
+  /** {@link #apply} without {@code others}, which the result does not carry. */
+  private ReplicatedTenantState merged(TenantEvent event, String origin, String self) {
     Set<String> nextSeen = seen;
     if (!seen.contains(origin)) {
       Set<String> s = new HashSet<>(seen);
@@ -175,10 +217,17 @@ public record ReplicatedTenantState(
       return imported(e, origin, self, nextSeen);
     } else if (event instanceof RightsWanted || event instanceof RightsTransferred) {
       return new ReplicatedTenantState(tenant.apply(event), stamps, revoked, nextSeen, imports, expiries);
+    } else if (!origin.equals(self) && event instanceof CircuitOpened e) {
+      TenantEvent keyed = new CircuitOpened(CircuitState.regionKey(e.deployment(), origin), e.status(), e.error(),
+          e.openUntil(), e.at());
+      return new ReplicatedTenantState(tenant.apply(keyed), stamps, revoked, nextSeen, imports, expiries);
+    } else if (!origin.equals(self) && event instanceof CircuitClosed e) {
+      TenantEvent keyed = new CircuitClosed(CircuitState.regionKey(e.deployment(), origin), e.at());
+      return new ReplicatedTenantState(tenant.apply(keyed), stamps, revoked, nextSeen, imports, expiries);
     } else if (event instanceof LeaseGranted || event instanceof UsageSettled || event instanceof WindowRolled
         || event instanceof CircuitOpened || event instanceof CircuitClosed) {
       if (!origin.equals(self)) {
-        return skip(nextSeen); // another region's own quota and circuits
+        return skip(nextSeen); // another region's own quota: in others, never counted here
       }
       return new ReplicatedTenantState(tenant.apply(event), stamps, revoked, nextSeen, imports, expiries);
     }

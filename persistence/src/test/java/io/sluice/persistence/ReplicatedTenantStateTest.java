@@ -162,6 +162,40 @@ class ReplicatedTenantStateTest {
   }
 
   @Test
+  void apply_otherRegionsQuotaEvents_keptAsThatRegionsPartInTheOrderItWroteThem() {
+    WindowRolled roll = new WindowRolled(WindowKind.MINUTE, 100, T);
+    LeaseGranted lease = new LeaseGranted("n1", 1, Map.of(Quantity.REQUESTS_PER_MINUTE, 5L),
+        Map.of(WindowKind.MINUTE, 100L), 1, T.plusSeconds(30), T);
+    TenantEvent.UsageSettled settled = new TenantEvent.UsageSettled("n1", 1, Map.of(WindowKind.MINUTE, 100L),
+        Map.of(WindowKind.MINUTE, new UsageCounters(4, 40, 10, 7)), Map.of(), 0, T.plusSeconds(30), T);
+    ReplicatedTenantState r1 = apply("r1", CREATED, r1(roll), r2(roll), r2(lease), r2(settled));
+    ReplicatedTenantState r2 = apply("r2", CREATED, r2(roll), r2(lease), r2(settled));
+    TenantState part = r1.quotaOf("r2", "r1");
+    assertEquals(r2.tenant().nodes(), part.nodes(), "r1 holds r2's part as r2 holds it");
+    assertEquals(r2.tenant().windows(), part.windows());
+    assertEquals(4, part.nodes().get("n1").used(WindowKind.MINUTE).requests());
+    assertEquals(Map.of(), r1.tenant().nodes(), "never counted against r1's own rights");
+    assertEquals(Set.of("r2"), r1.others().keySet());
+    assertEquals(Map.of(), r2.others(), "a region's own events are in its tenant, not in others");
+    assertEquals(TenantState.EMPTY, r1.quotaOf("r3", "r1"));
+    assertTrue(part.keys().isEmpty() && part.circuits().isEmpty(), "only the quota part is kept");
+  }
+
+  @Test
+  void apply_otherRegionsCircuits_keptUnderRegionKeyAndClosedByThatRegionOnly() {
+    TenantEvent.CircuitOpened open = new TenantEvent.CircuitOpened("d", 429, "HTTP 429", T.plusSeconds(30), T);
+    TenantEvent.CircuitClosed closed = new TenantEvent.CircuitClosed("d", T.plusSeconds(31));
+    ReplicatedTenantState s = apply("r1", CREATED, r2(open));
+    assertEquals(Set.of("d@r2"), s.tenant().circuits().keySet());
+    assertEquals(T.plusSeconds(30), s.tenant().circuits().get(CircuitState.regionKey("d", "r2")).openUntil());
+    assertEquals(Set.of("d", "d@r2"), apply("r1", CREATED, r2(open), r1(open)).tenant().circuits().keySet());
+    assertEquals(Set.of("d@r2"), apply("r1", CREATED, r2(open), r1(open), r1(closed)).tenant().circuits().keySet(),
+        "r1 closing its own circuit leaves r2's");
+    assertEquals(Set.of("d"), apply("r1", CREATED, r2(open), r1(open), r2(closed)).tenant().circuits().keySet());
+    assertEquals(Set.of("d"), apply("r2", CREATED, r2(open)).tenant().circuits().keySet(), "its own, by name");
+  }
+
+  @Test
   void apply_events_recordTheRegionsHeardFrom() {
     ReplicatedTenantState s = apply("r1", CREATED);
     assertFalse(s.heardFromAll(Set.of("r1", "r2")));

@@ -14,6 +14,8 @@ import io.sluice.node.tenant.Windows;
 import io.sluice.persistence.CircuitState;
 import io.sluice.persistence.KeyLimits;
 import io.sluice.persistence.NodeShare;
+import io.sluice.persistence.ReplicatedTenantState;
+import io.sluice.persistence.RightsPool;
 import io.sluice.persistence.TenantLimits;
 import io.sluice.persistence.TenantState;
 import io.sluice.persistence.UsageCounters;
@@ -23,6 +25,7 @@ import java.math.RoundingMode;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -233,32 +236,96 @@ public final class AdminJson {
   public record Window(Instant start, Instant resetAt, Counter requests, Counter promptTokens,
       Counter completionTokens, Counter tokens, Counter costUsd) {}
 
-  /** {@code GET /admin/v1/tenants/{id}/usage}: the current minute, day and month. */
+  /**
+   * {@code GET /admin/v1/tenants/{id}/usage}: the current minute, day and month. With several
+   * regions {@code windows} and {@code concurrent_requests} are the global totals against the
+   * tenant's limits, {@code region} is the region that answered and {@code regions} each region's
+   * part with its escrow rights ({@link io.sluice.node.tenant.RegionalUsage}); a single-region node
+   * leaves those two out.
+   */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-  public record Usage(String tenant, Map<String, Window> windows, Counter concurrentRequests) {
+  public record Usage(String tenant, Map<String, Window> windows, Counter concurrentRequests,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String region,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Map<String, RegionPart> regions) {
+
+    public Usage(String tenant, Map<String, Window> windows, Counter concurrentRequests) {
+      this(tenant, windows, concurrentRequests, null, null);
+    }
 
     public static Usage of(TenantState s, Instant now) {
-      TenantLimits l = s.limits();
+      Map<WindowKind, UsageCounters> used = new EnumMap<>(WindowKind.class);
+      for (WindowKind k : WindowKind.values()) {
+        UsageCounters u = UsageCounters.ZERO;
+        if (s.window(k) == Windows.id(k, now)) {
+          for (NodeShare n : s.nodes().values()) {
+            u = u.plus(n.used(k));
+          }
+        }
+        used.put(k, u);
+      }
+      return new Usage(s.tenantId(), windows(s.limits(), used, now),
+          new Counter(QuotaLedger.liveSlots(s, now), s.limits().maxConcurrentRequests()));
+    }
+
+    /** The multi-region usage of the tenant of {@code rs}: the global totals, and each region's part. */
+    public static Usage of(ReplicatedTenantState rs, io.sluice.node.tenant.RegionSettings settings, Instant now) {
+      io.sluice.node.tenant.RegionalUsage.View view = io.sluice.node.tenant.RegionalUsage.of(rs, settings, now);
+      TenantLimits l = rs.tenant().limits();
+      Map<String, RegionPart> regions = new LinkedHashMap<>();
+      for (io.sluice.node.tenant.RegionalUsage.Part p : view.parts()) {
+        regions.put(p.region(), RegionPart.of(p));
+      }
+      return new Usage(rs.tenant().tenantId(), windows(l, view.total(), now),
+          new Counter(view.slots(), l.maxConcurrentRequests()), view.self(), regions);
+    }
+
+    private static Map<String, Window> windows(TenantLimits l, Map<WindowKind, UsageCounters> used, Instant now) {
       Map<String, Window> windows = new LinkedHashMap<>();
       for (WindowKind k : WindowKind.values()) {
         long id = Windows.id(k, now);
-        UsageCounters used = UsageCounters.ZERO;
-        if (s.window(k) == id) {
-          for (NodeShare n : s.nodes().values()) {
-            used = used.plus(n.used(k));
-          }
-        }
+        UsageCounters u = used.get(k);
         Long tokenLimit = k == WindowKind.MINUTE ? l.tokensPerMinute() : k == WindowKind.DAY ? l.tokensPerDay() : null;
         BigDecimal spendLimit = k == WindowKind.DAY ? l.spendUsdPerDay() : k == WindowKind.MONTH ? l.spendUsdPerMonth() : null;
         windows.put(k.name().toLowerCase(), new Window(Windows.start(k, id), Windows.resetAt(k, id),
-            new Counter(used.requests(), k == WindowKind.MINUTE ? l.requestsPerMinute() : null),
-            new Counter(used.promptTokens(), null),
-            new Counter(used.completionTokens(), null),
-            new Counter(used.tokens(), tokenLimit),
-            new Counter(usd(used.costNanos()), spendLimit)));
+            new Counter(u.requests(), k == WindowKind.MINUTE ? l.requestsPerMinute() : null),
+            new Counter(u.promptTokens(), null),
+            new Counter(u.completionTokens(), null),
+            new Counter(u.tokens(), tokenLimit),
+            new Counter(usd(u.costNanos()), spendLimit)));
       }
-      return new Usage(s.tenantId(), windows,
-          new Counter(QuotaLedger.liveSlots(s, now), l.maxConcurrentRequests()));
+      return windows;
+    }
+  }
+
+  /** One counter of a region's part: what the region used, and its rights (null: no limit). */
+  @JsonInclude(JsonInclude.Include.ALWAYS)
+  public record Share(Object used, Object rights) {}
+
+  /** A region's part of one window; prompt and completion tokens have no limit, so no rights. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record RegionWindow(Share requests, Share promptTokens, Share completionTokens, Share tokens,
+      Share costUsd) {}
+
+  /** One region's part of a tenant's usage, with its escrow rights per window. */
+  @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+  public record RegionPart(Map<String, RegionWindow> windows, Share concurrentRequests) {
+    static RegionPart of(io.sluice.node.tenant.RegionalUsage.Part p) {
+      Map<String, RegionWindow> windows = new LinkedHashMap<>();
+      for (WindowKind k : WindowKind.values()) {
+        UsageCounters u = p.used().get(k);
+        RightsPool tokens = k == WindowKind.MINUTE ? RightsPool.TOKENS_PER_MINUTE
+            : k == WindowKind.DAY ? RightsPool.TOKENS_PER_DAY : null;
+        RightsPool spend = k == WindowKind.DAY ? RightsPool.SPEND_PER_DAY
+            : k == WindowKind.MONTH ? RightsPool.SPEND_PER_MONTH : null;
+        Long spendRights = spend == null ? null : p.rights().get(spend);
+        windows.put(k.name().toLowerCase(), new RegionWindow(
+            new Share(u.requests(), k == WindowKind.MINUTE ? p.rights().get(RightsPool.REQUESTS_PER_MINUTE) : null),
+            new Share(u.promptTokens(), null),
+            new Share(u.completionTokens(), null),
+            new Share(u.tokens(), tokens == null ? null : p.rights().get(tokens)),
+            new Share(usd(u.costNanos()), spendRights == null ? null : usd(spendRights))));
+      }
+      return new RegionPart(windows, new Share(p.slots(), p.rights().get(RightsPool.CONCURRENCY)));
     }
   }
 
@@ -307,11 +374,20 @@ public final class AdminJson {
         .stripTrailingZeros().toPlainString();
   }
 
-  /** A tenant's circuit for one deployment. */
+  /**
+   * A tenant's circuit for one deployment, this region's; with several regions {@code regions}
+   * holds the status of each other region's circuit for it that is not closed (a {@code shared}
+   * deployment is skipped while one of those is open), and is absent otherwise.
+   */
   @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
   @JsonInclude(JsonInclude.Include.NON_NULL)
   public record Circuit(String deployment, String model, String status, Instant openUntil, Integer lastStatus,
-      String lastError) {}
+      String lastError, Map<String, String> regions) {
+    public Circuit(String deployment, String model, String status, Instant openUntil, Integer lastStatus,
+        String lastError) {
+      this(deployment, model, status, openUntil, lastStatus, lastError, null);
+    }
+  }
 
   /** {@code GET /admin/v1/tenants/{id}/circuits}: every deployment the tenant may use. */
   public record Circuits(String object, List<Circuit> data) {
@@ -325,9 +401,17 @@ public final class AdminJson {
         for (Deployment d : m.deployments()) {
           if (!seen.add(d.name())) continue;
           CircuitState c = s.circuits().get(d.name());
+          Map<String, String> regions = new java.util.TreeMap<>();
+          String prefix = d.name() + CircuitState.REGION_SEPARATOR;
+          s.circuits().forEach((key, other) -> {
+            if (key.startsWith(prefix) && !other.status(now).equals("closed")) {
+              regions.put(key.substring(prefix.length()), other.status(now));
+            }
+          });
+          Map<String, String> others = regions.isEmpty() ? null : regions;
           out.add(c == null
-              ? new Circuit(d.name(), m.name(), "closed", null, null, null)
-              : new Circuit(d.name(), m.name(), c.status(now), c.openUntil(), c.lastStatus(), c.lastError()));
+              ? new Circuit(d.name(), m.name(), "closed", null, null, null, others)
+              : new Circuit(d.name(), m.name(), c.status(now), c.openUntil(), c.lastStatus(), c.lastError(), others));
         }
       }
       return new Circuits("list", out);

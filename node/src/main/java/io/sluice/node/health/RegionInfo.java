@@ -33,6 +33,11 @@ public final class RegionInfo {
   @JsonInclude(JsonInclude.Include.ALWAYS)
   public record View(List<String> regions, String region, boolean multiRegion, List<Replica> replicas) {}
 
+  /** The regions this node was configured with. */
+  public RegionSettings settings() {
+    return settings;
+  }
+
   public View view() {
     if (!settings.multiRegion()) {
       return new View(List.of(), null, false, List.of());

@@ -207,7 +207,8 @@ public final class AdminRoutes {
                     delete(() -> allow(request, scope, Action.DISABLE_TENANT, id,
                         () -> answer(id, 200, r -> new TenantCommand.Disable(r, who), AdminJson.Tenant::of))))),
                 path("usage", () -> get(() -> allow(request, scope, Action.READ_USAGE, id,
-                    () -> answer(id, 200, TenantCommand.Get::new, st -> AdminJson.Usage.of(st, Instant.now()))))),
+                    () -> regionInfo != null && regionInfo.settings().multiRegion() ? usageAcrossRegions(id)
+                        : answer(id, 200, TenantCommand.Get::new, st -> AdminJson.Usage.of(st, Instant.now()))))),
                 path(segment("usage").slash("history"), () -> get(() -> allow(request, scope, Action.READ_USAGE, id,
                     () -> completeWithFuture(history(id))))),
                 path("circuits", () -> get(() -> allow(request, scope, Action.READ_CIRCUITS, id,
@@ -503,6 +504,23 @@ public final class AdminRoutes {
   private <T> Route answer(String id, int status, Function<ActorRef<StatusReply<TenantState>>, TenantCommand> command,
       Function<TenantState, T> view) {
     return completeWithFuture(ask(id, command).thenApply(s -> json(status, view.apply(s))).exceptionally(this::failure));
+  }
+
+  /**
+   * {@code GET .../usage} with several regions: this region's replica answers with what it knows
+   * of every region (no other region is asked, so the answer is local and each other region's
+   * part is behind by the replication lag).
+   */
+  private Route usageAcrossRegions(String id) {
+    if (!ApiKeys.TENANT_ID.matcher(id).matches()) {
+      return complete(failure(new StatusReply.ErrorMessage(Rejection.NOT_FOUND.name())));
+    }
+    CompletionStage<io.sluice.persistence.ReplicatedTenantState> reply = sharding
+        .entityRefFor(TenantEntity.ENTITY_KEY, id)
+        .askWithStatus(TenantCommand.GetReplica::new, settings.askTimeout());
+    return completeWithFuture(reply
+        .thenApply(rs -> json(200, AdminJson.Usage.of(rs, regionInfo.settings(), Instant.now())))
+        .exceptionally(this::failure));
   }
 
   /** Asks the tenant's entity; applies the resulting state to this node's directory at once. */

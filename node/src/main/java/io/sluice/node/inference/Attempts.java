@@ -8,6 +8,7 @@ import io.sluice.node.provider.UpstreamError;
 import io.sluice.node.provider.UpstreamFailure;
 import io.sluice.node.routing.Attempt;
 import io.sluice.node.routing.AttemptPlan;
+import io.sluice.node.routing.CircuitGate;
 import io.sluice.node.routing.Deployment;
 import io.sluice.node.routing.DeploymentStates;
 import io.sluice.node.routing.RetryDecision;
@@ -48,6 +49,7 @@ final class Attempts {
   private final RetryPolicy retries;
   private final DeploymentStates states;
   private final CircuitReports circuits;
+  private final CircuitGate gate;
   private final GatewayMetrics metrics;
   private final Answers answers;
   private final Scheduler scheduler;
@@ -56,7 +58,7 @@ final class Attempts {
   private final LongSupplier nanos;
 
   Attempts(Map<String, ProviderAdapter> adapters, Upstream upstream, RoutePlanner planner, RetryPolicy retries,
-      DeploymentStates states, CircuitReports circuits, GatewayMetrics metrics, Answers answers,
+      DeploymentStates states, CircuitReports circuits, CircuitGate gate, GatewayMetrics metrics, Answers answers,
       Scheduler scheduler, ExecutionContext executor, Materializer materializer, LongSupplier nanos) {
     this.adapters = adapters;
     this.upstream = upstream;
@@ -64,6 +66,7 @@ final class Attempts {
     this.retries = retries;
     this.states = states;
     this.circuits = circuits;
+    this.gate = gate;
     this.metrics = metrics;
     this.answers = answers;
     this.scheduler = scheduler;
@@ -95,14 +98,9 @@ final class Attempts {
           .filter(d -> d.name().equals(ex.controls.pinned())).findFirst().orElseThrow();
       return new AttemptPlan(Collections.nCopies(ex.controls.maxAttempts(), new Attempt(ex.admitted.model(), pinned)));
     }
-    Map<String, CircuitState> open = ex.admitted.view().state().circuits();
-    Instant now = open.isEmpty() ? null : Instant.now();
+    Map<String, CircuitState> circuits = ex.admitted.view().state().circuits();
     return planner.plan(ex.admitted.model().name(), m -> ex.admitted.view().allows(m.name()),
-        d -> states.available(d) && (now == null || !circuitOpen(open.get(d.name()), now)));
-  }
-
-  private static boolean circuitOpen(CircuitState c, Instant now) {
-    return c != null && c.status(now).equals("open");
+        d -> states.available(d) && gate.allows(circuits, d));
   }
 
   private CompletionStage<Outcome> attempt(Exchange ex, Optional<Attempt> next) {

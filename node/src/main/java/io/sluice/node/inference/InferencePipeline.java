@@ -3,6 +3,7 @@ package io.sluice.node.inference;
 import io.sluice.node.auth.TenantView;
 import io.sluice.node.metrics.GatewayMetrics;
 import io.sluice.node.provider.ProviderAdapter;
+import io.sluice.node.routing.CircuitGate;
 import io.sluice.node.routing.DeploymentStates;
 import io.sluice.node.routing.ModelCatalog;
 import io.sluice.node.routing.RetryPolicy;
@@ -33,7 +34,15 @@ public final class InferencePipeline {
 
   /** Everything the attempt loop works with; grouped so that the pipeline is built in one place. */
   public record Routing(Map<String, ProviderAdapter> adapters, Upstream upstream, RoutePlanner planner,
-      RetryPolicy retries, DeploymentStates states, CircuitReports circuits, Duration deadline) {}
+      RetryPolicy retries, DeploymentStates states, CircuitReports circuits, CircuitGate gate, Duration deadline) {
+
+    /** Routing of a single-region node: only the tenant's own circuits gate its deployments. */
+    public Routing(Map<String, ProviderAdapter> adapters, Upstream upstream, RoutePlanner planner,
+        RetryPolicy retries, DeploymentStates states, CircuitReports circuits, Duration deadline) {
+      this(adapters, upstream, planner, retries, states, circuits,
+          new CircuitGate(null, java.util.List.of(), java.time.InstantSource.system()), deadline);
+    }
+  }
 
   /** The runtime the loop schedules on. */
   public record Runtime(Scheduler scheduler, ExecutionContext executor, Materializer materializer, LongSupplier nanos) {}
@@ -46,7 +55,7 @@ public final class InferencePipeline {
         routing.deadline());
     this.tokenCount = new TokenCount(gate, routing.adapters(), routing.upstream());
     this.attempts = new Attempts(routing.adapters(), routing.upstream(), routing.planner(), routing.retries(),
-        routing.states(), routing.circuits(), metrics, answers, runtime.scheduler(), runtime.executor(),
+        routing.states(), routing.circuits(), routing.gate(), metrics, answers, runtime.scheduler(), runtime.executor(),
         runtime.materializer(), runtime.nanos());
   }
 

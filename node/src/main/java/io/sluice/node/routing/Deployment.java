@@ -14,6 +14,12 @@ import java.util.Map;
  * {@code options} are the provider-specific keys of the deployment's config (for example
  * {@code anthropic-version} or {@code default-max-tokens}), read by its provider's adapter; they
  * may hold credentials and are never printed either.
+ *
+ * <p>{@code region} is the Sluice region the deployment belongs to (null: none): the nodes of that
+ * region prefer it, the nodes of other regions fall back to it ({@link RegionFirst}). It stays an
+ * option too, since Bedrock reads it as its AWS region unless {@code aws-region} is set. {@code
+ * shared} says the deployment is one provider account used from every region, so a tenant's
+ * circuit opened for it in any region holds in all ({@link CircuitGate}).
  */
 public record Deployment(
     String name,
@@ -30,7 +36,9 @@ public record Deployment(
     int maxOpenRequests,
     int maxConcurrentRequests,
     Duration idleTimeout,
-    Map<String, String> options) {
+    Map<String, String> options,
+    String region,
+    boolean shared) {
 
   /** {@code maxConcurrentRequests} of a deployment without its own limit. */
   public static final int UNLIMITED = 0;
@@ -43,6 +51,14 @@ public record Deployment(
     if (maxConcurrentRequests < 0) {
       throw new IllegalArgumentException("maxConcurrentRequests must not be negative: " + maxConcurrentRequests);
     }
+  }
+
+  /** A deployment of no region and not shared (the fields before regions existed). */
+  public Deployment(String name, String provider, String baseUrl, String upstreamModel, String apiKey, int weight,
+      int priority, Duration connectTimeout, Duration firstByteTimeout, Duration totalTimeout, int maxConnections,
+      int maxOpenRequests, int maxConcurrentRequests, Duration idleTimeout, Map<String, String> options) {
+    this(name, provider, baseUrl, upstreamModel, apiKey, weight, priority, connectTimeout, firstByteTimeout,
+        totalTimeout, maxConnections, maxOpenRequests, maxConcurrentRequests, idleTimeout, options, null, false);
   }
 
   /** A deployment without a concurrency limit (the fields before that limit existed). */
@@ -76,6 +92,7 @@ public record Deployment(
 
   @Override
   public String toString() {
-    return "Deployment[" + name + " " + provider + " " + baseUrl + " model=" + upstreamModel + "]";
+    return "Deployment[" + name + " " + provider + " " + baseUrl + " model=" + upstreamModel
+        + (region == null ? "" : " region=" + region) + (shared ? " shared" : "") + "]";
   }
 }

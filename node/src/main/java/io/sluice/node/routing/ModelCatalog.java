@@ -98,7 +98,7 @@ public record ModelCatalog(Map<String, Model> models) {
 
   /** The deployment keys every provider shares; every other key is an option of its provider's. */
   private static final java.util.Set<String> COMMON = java.util.Set.of("name", "provider", "base-url", "model",
-      "api-key", "weight", "priority", "timeouts", "pool", "max-concurrent-requests");
+      "api-key", "weight", "priority", "timeouts", "pool", "max-concurrent-requests", "shared");
   /** Model-level keys that are handed to each deployment as an option unless it sets its own. */
   private static final java.util.Set<String> INHERITED = java.util.Set.of("default-max-tokens");
 
@@ -136,7 +136,9 @@ public record ModelCatalog(Map<String, Model> models) {
         d.getInt("pool.max-open-requests"),
         maxConcurrentRequests(model, d),
         d.getDuration("timeouts.idle"),
-        options(d, m));
+        options(d, m),
+        region(model, d),
+        shared(model, d));
   }
 
   private static Map<String, String> options(Config d, Config m) {
@@ -153,6 +155,26 @@ public record ModelCatalog(Map<String, Model> models) {
       }
     }
     return options;
+  }
+
+  /** The deployment's Sluice region, or null; also kept as an option, Bedrock's AWS region by default. */
+  private static String region(String model, Config d) {
+    if (!d.hasPath("region")) {
+      return null;
+    }
+    String r = d.getString("region").trim();
+    if (r.isEmpty()) {
+      throw new ConfigException.BadValue("sluice.models." + model + ".deployments.region", "must not be empty");
+    }
+    return r;
+  }
+
+  private static boolean shared(String model, Config d) {
+    try {
+      return d.hasPath("shared") && d.getBoolean("shared");
+    } catch (ConfigException.WrongType e) {
+      throw new ConfigException.BadValue("sluice.models." + model + ".deployments.shared", "must be true or false");
+    }
   }
 
   private static int maxConcurrentRequests(String model, Config d) {

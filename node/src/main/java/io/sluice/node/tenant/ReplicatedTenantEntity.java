@@ -15,14 +15,11 @@ import io.sluice.node.tenant.TenantCommand.RevokeKey;
 import io.sluice.node.tenant.TenantCommand.Settle;
 import io.sluice.node.tenant.TenantCommand.SettleReply;
 import io.sluice.node.tenant.TenantCommand.Update;
-import io.sluice.persistence.CircuitState;
 import io.sluice.persistence.NodeShare;
 import io.sluice.persistence.Quantity;
 import io.sluice.persistence.ReplicatedTenantState;
 import io.sluice.persistence.RightsPool;
 import io.sluice.persistence.TenantEvent;
-import io.sluice.persistence.TenantEvent.CircuitClosed;
-import io.sluice.persistence.TenantEvent.CircuitOpened;
 import io.sluice.persistence.TenantEvent.KeyIssued;
 import io.sluice.persistence.TenantEvent.KeyRevoked;
 import io.sluice.persistence.TenantEvent.LeaseGranted;
@@ -102,7 +99,8 @@ public final class ReplicatedTenantEntity
   private final QuotaLedger ledger;
   private final Escrow escrow;
   private final ReplicationLag lag;
-  private final Map<String, Integer> circuitFailures = new HashMap<>();
+  /** This region's circuit decisions for the tenant; its failure counts are transient. */
+  private final CircuitBreaker breaker;
   /** As in {@link TenantEntity}: per node, the answer to its last granting acquire; transient. */
   private Map<String, Answered> lastGrants;
   private final ActorSystem<?> system;
@@ -127,6 +125,7 @@ public final class ReplicatedTenantEntity
     this.clock = clock;
     this.quota = quota;
     this.ledger = new QuotaLedger(quota);
+    this.breaker = new CircuitBreaker(quota, clock);
     this.escrow = new Escrow(settings);
     this.lag = lag;
     this.system = system;
@@ -196,6 +195,9 @@ public final class ReplicatedTenantEntity
     }
     if (command instanceof Lookup c) {
       return Effect().reply(c.replyTo(), s);
+    }
+    if (command instanceof TenantCommand.GetReplica c) {
+      return Effect().reply(c.replyTo(), s.exists() ? StatusReply.success(rs) : StatusReply.error(Rejection.NOT_FOUND.name()));
     }
     if (command instanceof Create c) {
       if (s.exists()) {
@@ -443,30 +445,8 @@ public final class ReplicatedTenantEntity
     if (!state.exists()) {
       return Effect().none();
     }
-    Instant now = clock.instant();
-    CircuitState circuit = state.circuits().getOrDefault(c.deployment(), CircuitState.CLOSED);
-    if (c.success()) {
-      circuitFailures.remove(c.deployment());
-      if (!circuit.open() || now.isBefore(circuit.openUntil())) {
-        return Effect().none();
-      }
-      return publishAfter(new CircuitClosed(c.deployment(), now));
-    }
-    if (c.status() != 401 && c.status() != 403 && c.status() != 429) {
-      return Effect().none();
-    }
-    boolean halfOpen = circuit.open() && !now.isBefore(circuit.openUntil());
-    if (circuit.open() && !halfOpen) {
-      return Effect().none();
-    }
-    int failures = circuitFailures.merge(c.deployment(), 1, Integer::sum);
-    if (!halfOpen && failures < quota.circuitThreshold()) {
-      return Effect().none();
-    }
-    circuitFailures.remove(c.deployment());
-    Duration openFor = quota.circuitOpenFor().compareTo(Duration.ofMillis(c.retryAfterMillis())) >= 0
-        ? quota.circuitOpenFor() : Duration.ofMillis(c.retryAfterMillis());
-    return publishAfter(new CircuitOpened(c.deployment(), c.status(), c.error(), now.plus(openFor), now));
+    TenantEvent event = breaker.onReport(state.circuits(), c);
+    return event == null ? Effect().none() : publishAfter(event);
   }
 
   private Effect<TenantEvent, ReplicatedTenantState> publishAfter(TenantEvent event) {
@@ -506,8 +486,7 @@ public final class ReplicatedTenantEntity
         if (event instanceof RightsWanted) {
           selfRef.tell(new AnswerWants());
         } else if (!(event instanceof RightsTransferred || event instanceof LeaseGranted
-            || event instanceof UsageSettled || event instanceof TenantEvent.WindowRolled
-            || event instanceof CircuitOpened || event instanceof CircuitClosed)) {
+            || event instanceof UsageSettled || event instanceof TenantEvent.WindowRolled)) {
           changes.tell(Topic.publish(new TenantChanged(tenantId, next.tenant())));
         }
       }

@@ -102,6 +102,14 @@ public sealed interface TenantCommand extends CborSerializable {
   /** The answer to {@link GetHistory}: usage per minute from minute id {@code firstMinute} on, oldest first. */
   record HistoryReply(long firstMinute, List<UsageCounters> minutes) implements CborSerializable {}
 
+  /**
+   * Read a region's whole replica of the tenant, with what it knows of the other regions' usage
+   * and rights (for the multi-region usage view). Answered by {@link ReplicatedTenantEntity} only;
+   * rejected with NOT_FOUND when the tenant does not exist.
+   */
+  record GetReplica(ActorRef<StatusReply<io.sluice.persistence.ReplicatedTenantState>> replyTo)
+      implements TenantCommand {}
+
   /** The tenant's state as it is, also when it does not exist (then {@link TenantState#EMPTY}). */
   record Lookup(ActorRef<TenantState> replyTo) implements TenantCommand {}
 

@@ -15,12 +15,9 @@ import io.sluice.node.tenant.TenantCommand.Lookup;
 import io.sluice.node.tenant.TenantCommand.Rejection;
 import io.sluice.node.tenant.TenantCommand.RevokeKey;
 import io.sluice.node.tenant.TenantCommand.Update;
-import io.sluice.persistence.CircuitState;
 import io.sluice.persistence.NodeShare;
 import io.sluice.persistence.Quantity;
 import io.sluice.persistence.TenantEvent;
-import io.sluice.persistence.TenantEvent.CircuitClosed;
-import io.sluice.persistence.TenantEvent.CircuitOpened;
 import io.sluice.persistence.TenantEvent.LeaseGranted;
 import io.sluice.persistence.TenantEvent.UsageSettled;
 import io.sluice.persistence.WindowKind;
@@ -74,8 +71,8 @@ public final class TenantEntity
   private final InstantSource clock;
   private final QuotaSettings quota;
   private final QuotaLedger ledger;
-  /** Tenant-specific upstream failures per deployment since the last success; transient. */
-  private final Map<String, Integer> circuitFailures = new HashMap<>();
+  /** The tenant's circuit decisions; its failure counts are transient. */
+  private final CircuitBreaker breaker;
   /**
    * Per node, the answer to its last acquire that granted something; transient. A node whose ask
    * timed out sends that acquire again with the same seq: if it was applied (the answer was late
@@ -99,6 +96,7 @@ public final class TenantEntity
     this.clock = clock;
     this.quota = quota;
     this.ledger = new QuotaLedger(quota);
+    this.breaker = new CircuitBreaker(quota, clock);
     this.history = new UsageHistory(quota.usageHistoryMinutes());
   }
 
@@ -350,30 +348,8 @@ public final class TenantEntity
     if (!state.exists()) {
       return Effect().noReply();
     }
-    Instant now = clock.instant();
-    CircuitState circuit = state.circuits().getOrDefault(c.deployment(), CircuitState.CLOSED);
-    if (c.success()) {
-      circuitFailures.remove(c.deployment());
-      if (!circuit.open() || now.isBefore(circuit.openUntil())) {
-        return Effect().noReply(); // only a half-open circuit closes; an open one ignores late successes
-      }
-      return publishAfter(new CircuitClosed(c.deployment(), now));
-    }
-    if (c.status() != 401 && c.status() != 403 && c.status() != 429) {
-      return Effect().noReply();
-    }
-    boolean halfOpen = circuit.open() && !now.isBefore(circuit.openUntil());
-    if (circuit.open() && !halfOpen) {
-      return Effect().noReply(); // already open: answers of requests sent before it opened
-    }
-    int failures = circuitFailures.merge(c.deployment(), 1, Integer::sum);
-    if (!halfOpen && failures < quota.circuitThreshold()) {
-      return Effect().noReply();
-    }
-    circuitFailures.remove(c.deployment());
-    Duration openFor = quota.circuitOpenFor().compareTo(Duration.ofMillis(c.retryAfterMillis())) >= 0
-        ? quota.circuitOpenFor() : Duration.ofMillis(c.retryAfterMillis());
-    return publishAfter(new CircuitOpened(c.deployment(), c.status(), c.error(), now.plus(openFor), now));
+    TenantEvent event = breaker.onReport(state.circuits(), c);
+    return event == null ? Effect().noReply() : publishAfter(event);
   }
 
   private ReplyEffect<TenantEvent, TenantState> publishAfter(TenantEvent event) {

@@ -28,6 +28,12 @@ final class Fixtures {
         SECOND, Duration.ofSeconds(60), Duration.ofMinutes(10), 16, 64, maxConcurrent);
   }
 
+  /** A deployment of weight 1 in {@code region} (null: none), shared across regions or not. */
+  static Deployment deployment(String name, int priority, String region, boolean shared) {
+    return new Deployment(name, "openai", "http://localhost", name, null, 1, priority, SECOND, Duration.ofSeconds(60),
+        Duration.ofMinutes(10), 16, 64, Deployment.UNLIMITED, null, java.util.Map.of(), region, shared);
+  }
+
   static ModelCatalog.Model model(String name, RoutingStrategy strategy, List<String> fallbacks, Deployment... ds) {
     return new ModelCatalog.Model(name, BigDecimal.ONE, BigDecimal.TEN, List.of(ds), strategy, fallbacks);
   }

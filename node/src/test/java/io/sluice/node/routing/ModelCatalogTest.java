@@ -165,6 +165,26 @@ class ModelCatalogTest {
   }
 
   @Test
+  void from_regionAndShared_parsedAndRegionStaysAnOption() {
+    List<Deployment> ds = ModelCatalog.from(config("sluice.models.m.deployments = ["
+        + "{ name = a, provider = openai, base-url = \"http://a\", region = r1, shared = true },"
+        + "{ name = b, provider = openai, base-url = \"http://b\" }]")).get("m").deployments();
+    assertEquals("r1", ds.get(0).region());
+    assertTrue(ds.get(0).shared());
+    assertEquals("r1", ds.get(0).option("region", null));
+    assertNull(ds.get(0).option("shared", null));
+    assertNull(ds.get(1).region());
+    assertFalse(ds.get(1).shared());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"shared = maybe", "region = \"\""})
+  void from_badRegionOrShared_fails(String setting) {
+    Config c = config("sluice.models.m.deployments = [{ provider = openai, base-url = \"http://a\", " + setting + " }]");
+    assertThrows(ConfigException.class, () -> ModelCatalog.from(c));
+  }
+
+  @Test
   void from_bedrockWithoutBaseUrlOrRegion_fails() {
     Config c = config("sluice.models.m.deployments = [{ provider = bedrock }]");
     assertThrows(ConfigException.class, () -> ModelCatalog.from(c));

@@ -15,6 +15,7 @@ import io.sluice.node.tenant.TenantCommand.Lookup;
 import io.sluice.node.tenant.TenantCommand.RevokeKey;
 import io.sluice.node.tenant.TenantCommand.Update;
 import io.sluice.persistence.Quantity;
+import io.sluice.persistence.ReplicatedTenantState;
 import io.sluice.persistence.RightsPool;
 import io.sluice.persistence.TenantLimits;
 import io.sluice.persistence.TenantState;
@@ -289,5 +290,73 @@ class ReplicatedTenantEntityTest {
     assertEquals(List.of("n" + (ReplicatedTenantEntity.SNAPSHOT_EVERY - 1)), lookup(again).models());
     ask(r2, r -> new IssueKey("r2-key-2", "cd".repeat(32), r));
     eventually(again, s -> assertTrue(s.keys().containsKey("r2-key-2"), "replication resumes after recovery"));
+  }
+
+  private static final io.sluice.node.routing.Deployment SHARED = new io.sluice.node.routing.Deployment("d", "openai",
+      "http://localhost", "m", null, 1, 0, Duration.ofSeconds(1), Duration.ofSeconds(1), Duration.ofSeconds(1), 1, 1,
+      0, null, Map.of(), null, true);
+
+  private static ReplicatedTenantState replicaState(ActorRef<TenantCommand> replica) {
+    TestProbe<StatusReply<ReplicatedTenantState>> probe = testKit.createTestProbe();
+    replica.tell(new TenantCommand.GetReplica(probe.ref()));
+    StatusReply<ReplicatedTenantState> reply = probe.receiveMessage(Duration.ofSeconds(5));
+    assertTrue(reply.isSuccess(), () -> "rejected: " + reply.getError().getMessage());
+    return reply.getValue();
+  }
+
+  @Test
+  void reportUpstream_circuitOpenedAndClosedInOneRegion_reachesTheOtherUnderItsRegionKeyAndItsNodes() {
+    ActorRef<TenantCommand> r1 = replica("r1", clock1, new ReplicationLag());
+    ActorRef<TenantCommand> r2 = replica("r2", clock2, new ReplicationLag());
+    ask(r1, r -> new Create(null, null, r));
+    eventually(r2, s -> assertTrue(s.exists()));
+    for (int i = 0; i < 3; i++) {
+      r1.tell(new TenantCommand.ReportUpstream("d", 429, "HTTP 429", 0, false));
+    }
+    String key = io.sluice.persistence.CircuitState.regionKey("d", "r1");
+    eventually(r1, s -> assertTrue(s.circuits().get("d").open()));
+    eventually(r2, s -> {
+      assertTrue(s.circuits().get(key).open());
+      assertFalse(s.circuits().containsKey("d"), "r2's own circuit stays closed");
+    });
+    // r2's nodes are told: the change reaches their key directories and the gate keeps them off it.
+    Topic.Command<TenantChanged> told = Topic.publish(new TenantChanged(tenantId, lookup(r2)));
+    changes.fishForMessage(Duration.ofSeconds(10), m -> m.equals(told)
+        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore());
+    io.sluice.node.routing.CircuitGate gate = new io.sluice.node.routing.CircuitGate("r2", REGIONS, clock2::get);
+    assertFalse(gate.allows(lookup(r2).circuits(), SHARED), "a shared deployment honours r1's open circuit");
+    // Half-open in r1 after 30 s: a success there closes it, and r2 forgets r1's circuit.
+    clock1.set(NOW.plusSeconds(31));
+    r1.tell(new TenantCommand.ReportUpstream("d", 200, null, 0, true));
+    eventually(r1, s -> assertFalse(s.circuits().containsKey("d")));
+    eventually(r2, s -> assertFalse(s.circuits().containsKey(key)));
+    assertTrue(gate.allows(lookup(r2).circuits(), SHARED));
+  }
+
+  @Test
+  void getReplica_otherRegionSettles_itsPartAndRightsShowInThisRegionsUsageView() {
+    ActorRef<TenantCommand> r1 = replica("r1", clock1, new ReplicationLag());
+    ActorRef<TenantCommand> r2 = replica("r2", clock2, new ReplicationLag());
+    ask(r1, r -> new Create(new TenantLimits(21L, null, null, null, null, null), null, r));
+    eventually(r2, s -> assertTrue(s.exists()));
+    assertEquals(4L, acquire(r2, 1, 4).granted().get(Quantity.REQUESTS_PER_MINUTE));
+    TestProbe<TenantCommand.SettleReply> settled = testKit.createTestProbe();
+    Map<WindowKind, Long> windows = lookup(r2).windows();
+    r2.tell(new TenantCommand.Settle("node-1", 1, NOW.plusSeconds(10), windows,
+        Map.of(WindowKind.MINUTE, new io.sluice.persistence.UsageCounters(3, 30, 9, 0)), Map.of(), 0, settled.ref()));
+    assertTrue(settled.receiveMessage(Duration.ofSeconds(5)).applied());
+    RegionSettings settings = new RegionSettings("r1", REGIONS, Map.of(), Map.of(), Duration.ZERO, 0.25, 0.5);
+    TestProbe<Object> probe = testKit.createTestProbe();
+    probe.awaitAssert(Duration.ofSeconds(20), Duration.ofMillis(100), () -> {
+      RegionalUsage.View v = RegionalUsage.of(replicaState(r1), settings, NOW);
+      assertEquals(3, v.parts().get(1).used().get(WindowKind.MINUTE).requests(), "r2's settled part, seen in r1");
+      assertEquals(0, v.parts().get(0).used().get(WindowKind.MINUTE).requests());
+      assertEquals(3, v.total().get(WindowKind.MINUTE).requests());
+      assertEquals(11L, v.parts().get(0).rights().get(RightsPool.REQUESTS_PER_MINUTE));
+      assertEquals(10L, v.parts().get(1).rights().get(RightsPool.REQUESTS_PER_MINUTE));
+      return null;
+    });
+    assertEquals(Map.of(), lookup(r1).nodes(), "r2's usage is never counted against r1's rights");
   }
 }
