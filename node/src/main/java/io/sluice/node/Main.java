@@ -274,7 +274,7 @@ public final class Main {
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
         new ClusterInfo(system, settings.askTimeout()), new RegionInfo(regions, regionLag), materializer,
         TenantIndex.fromJournal(system, listing), listing, authThrottle, metrics, adminKeyring,
-        AuditLog.fromJournal(system, listing));
+        AuditLog.fromJournal(system, listing, regions));
     ConsoleRoutes console = new ConsoleRoutes(ConsoleSettings.from(config));
     TlsSettings tls = TlsSettings.from(config);
     return HttpServer.bind(system, settings, tls, settings.drainTimeout(), request -> {

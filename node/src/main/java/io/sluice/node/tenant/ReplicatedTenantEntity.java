@@ -202,7 +202,8 @@ public final class ReplicatedTenantEntity
         return Effect().reply(c.replyTo(), rejected(Rejection.ALREADY_EXISTS));
       }
       TenantLimits limits = c.limits() == null ? TenantLimits.UNLIMITED : c.limits();
-      return persistAndReply(s, List.of(new TenantCreated(tenantId, limits, c.models(), writeTime(rs))), c.replyTo());
+      return persistAndReply(s, List.of(new TenantCreated(tenantId, limits, c.models(), writeTime(rs))), c.replyTo(),
+          c.audit(), "tenant.create", null);
     }
     if (!s.exists() && (command instanceof Get || command instanceof Update || command instanceof Disable
         || command instanceof IssueKey || command instanceof RevokeKey)) {
@@ -228,10 +229,11 @@ public final class ReplicatedTenantEntity
       if (c.setModels() && !Objects.equals(c.models(), s.models())) {
         events.add(new ModelsChanged(c.models(), at));
       }
-      return persistAndReply(s, events, c.replyTo());
+      return persistAndReply(s, events, c.replyTo(), c.audit(), "tenant.update", null);
     }
     if (command instanceof Disable c) {
-      return s.enabled() ? persistAndReply(s, List.of(new TenantDisabled(writeTime(rs))), c.replyTo())
+      return s.enabled() ? persistAndReply(s, List.of(new TenantDisabled(writeTime(rs))), c.replyTo(), c.audit(),
+          "tenant.disable", null)
           : Effect().reply(c.replyTo(), StatusReply.success(s));
     }
     if (command instanceof IssueKey c) {
@@ -241,14 +243,16 @@ public final class ReplicatedTenantEntity
       if (s.keys().containsKey(c.keyId()) || rs.revoked().containsKey(c.keyId())) {
         return Effect().reply(c.replyTo(), rejected(Rejection.ALREADY_EXISTS));
       }
-      return persistAndReply(s, List.of(new KeyIssued(c.keyId(), c.keyHash(), clock.instant())), c.replyTo());
+      return persistAndReply(s, List.of(new KeyIssued(c.keyId(), c.keyHash(), clock.instant())), c.replyTo(),
+          c.audit(), "key.issue", c.keyId());
     }
     if (command instanceof RevokeKey c) {
       TenantState.KeyRecord key = s.keys().get(c.keyId());
       if (key == null) {
         return Effect().reply(c.replyTo(), rejected(Rejection.KEY_NOT_FOUND));
       }
-      return key.active() ? persistAndReply(s, List.of(new KeyRevoked(c.keyId(), clock.instant())), c.replyTo())
+      return key.active() ? persistAndReply(s, List.of(new KeyRevoked(c.keyId(), clock.instant())), c.replyTo(),
+          c.audit(), "key.revoke", c.keyId())
           : Effect().reply(c.replyTo(), StatusReply.success(s));
     }
     throw new IllegalArgumentException("unknown tenant command " + command.getClass().getName());
@@ -332,12 +336,24 @@ public final class ReplicatedTenantEntity
     throw new IllegalArgumentException(c.getClass().getName());
   }
 
+  /**
+   * Persists an admin write's events together with its audit record, in one atomic write, as
+   * {@link TenantEntity} does (the trail is never missing a change that happened; a write that
+   * changes nothing records nothing); tells this region's nodes; replies with the new state. The
+   * record replicates to the other regions with the change and changes no state there either.
+   */
   private Effect<TenantEvent, ReplicatedTenantState> persistAndReply(TenantState s, List<TenantEvent> events,
-      ActorRef<StatusReply<TenantState>> replyTo) {
+      ActorRef<StatusReply<TenantState>> replyTo, TenantCommand.Audit audit, String action, String target) {
     if (events.isEmpty()) {
       return Effect().reply(replyTo, StatusReply.success(s));
     }
-    return Effect().persist(events)
+    List<TenantEvent> all = events;
+    if (audit != null) {
+      all = new ArrayList<>(events);
+      all.add(new TenantEvent.AdminActionRecorded(action, target, audit.actor(), audit.address(), audit.requestId(),
+          clock.instant()));
+    }
+    return Effect().persist(all)
         .thenRun(rs -> changes.tell(Topic.publish(new TenantChanged(tenantId, rs.tenant()))))
         .thenReply(replyTo, rs -> StatusReply.success(rs.tenant()));
   }
@@ -500,7 +516,8 @@ public final class ReplicatedTenantEntity
           selfRef.tell(new AnswerWants());
         } else if (!(event instanceof RightsTransferred || event instanceof LeaseGranted
             || event instanceof UsageSettled || event instanceof TenantEvent.WindowRolled
-            || event instanceof CircuitOpened || event instanceof CircuitClosed)) {
+            || event instanceof CircuitOpened || event instanceof CircuitClosed
+            || event instanceof TenantEvent.AdminActionRecorded)) {
           changes.tell(Topic.publish(new TenantChanged(tenantId, next.tenant())));
         }
       }
