@@ -280,7 +280,7 @@ public final class Main {
     AdminRoutes admin = new AdminRoutes(settings, sharding, directory, catalog, states,
         new ClusterInfo(system, settings.askTimeout()), new RegionInfo(regions, regionLag), materializer,
         TenantIndex.fromJournal(system, listing), listing, authThrottle, metrics, adminKeyring,
-        AuditLog.fromJournal(system, listing), KeySettings.from(config));
+        AuditLog.fromJournal(system, listing, regions), KeySettings.from(config));
     ConsoleRoutes console = new ConsoleRoutes(ConsoleSettings.from(config));
     TlsSettings tls = TlsSettings.from(config);
     return HttpServer.bind(system, settings, tls, settings.drainTimeout(), request -> {

@@ -204,7 +204,8 @@ public final class ReplicatedTenantEntity
         return Effect().reply(c.replyTo(), rejected(Rejection.ALREADY_EXISTS));
       }
       TenantLimits limits = c.limits() == null ? TenantLimits.UNLIMITED : c.limits();
-      return persistAndReply(s, List.of(new TenantCreated(tenantId, limits, c.models(), writeTime(rs))), c.replyTo());
+      return persistAndReply(s, List.of(new TenantCreated(tenantId, limits, c.models(), writeTime(rs))), c.replyTo(),
+          c.audit(), "tenant.create", null);
     }
     if (!s.exists() && (command instanceof Get || command instanceof Update || command instanceof Disable
         || command instanceof IssueKey || command instanceof RevokeKey || command instanceof TenantCommand.RotateKey)) {
@@ -230,10 +231,11 @@ public final class ReplicatedTenantEntity
       if (c.setModels() && !Objects.equals(c.models(), s.models())) {
         events.add(new ModelsChanged(c.models(), at));
       }
-      return persistAndReply(s, events, c.replyTo());
+      return persistAndReply(s, events, c.replyTo(), c.audit(), "tenant.update", null);
     }
     if (command instanceof Disable c) {
-      return s.enabled() ? persistAndReply(s, List.of(new TenantDisabled(writeTime(rs))), c.replyTo())
+      return s.enabled() ? persistAndReply(s, List.of(new TenantDisabled(writeTime(rs))), c.replyTo(), c.audit(),
+          "tenant.disable", null)
           : Effect().reply(c.replyTo(), StatusReply.success(s));
     }
     if (command instanceof IssueKey c) {
@@ -243,20 +245,23 @@ public final class ReplicatedTenantEntity
       if (s.keys().containsKey(c.keyId()) || rs.revoked().containsKey(c.keyId())) {
         return Effect().reply(c.replyTo(), rejected(Rejection.ALREADY_EXISTS));
       }
-      return persistAndReply(s, List.of(KeyRotation.issued(c, clock.instant())), c.replyTo());
+      return persistAndReply(s, List.of(KeyRotation.issued(c, clock.instant())), c.replyTo(), c.audit(),
+          "key.issue", c.keyId());
     }
     if (command instanceof TenantCommand.RotateKey c) {
       // A rotation is a key update: an issue joins the two-phase set, the old key's expiry merges by minimum.
       Rejection refused = KeyRotation.refusal(s, c, rs.revoked().keySet(), clock.instant());
       return refused != null ? Effect().reply(c.replyTo(), rejected(refused))
-          : persistAndReply(s, KeyRotation.events(s, c, clock.instant()), c.replyTo());
+          : persistAndReply(s, KeyRotation.events(s, c, clock.instant()), c.replyTo(), c.audit(), "key.rotate",
+              c.keyId());
     }
     if (command instanceof RevokeKey c) {
       TenantState.KeyRecord key = s.keys().get(c.keyId());
       if (key == null) {
         return Effect().reply(c.replyTo(), rejected(Rejection.KEY_NOT_FOUND));
       }
-      return key.active() ? persistAndReply(s, List.of(new KeyRevoked(c.keyId(), clock.instant())), c.replyTo())
+      return key.active() ? persistAndReply(s, List.of(new KeyRevoked(c.keyId(), clock.instant())), c.replyTo(),
+          c.audit(), "key.revoke", c.keyId())
           : Effect().reply(c.replyTo(), StatusReply.success(s));
     }
     throw new IllegalArgumentException("unknown tenant command " + command.getClass().getName());
@@ -341,12 +346,24 @@ public final class ReplicatedTenantEntity
     throw new IllegalArgumentException(c.getClass().getName());
   }
 
+  /**
+   * Persists an admin write's events together with its audit record, in one atomic write, as
+   * {@link TenantEntity} does (the trail is never missing a change that happened; a write that
+   * changes nothing records nothing); tells this region's nodes; replies with the new state. The
+   * record replicates to the other regions with the change and changes no state there either.
+   */
   private Effect<TenantEvent, ReplicatedTenantState> persistAndReply(TenantState s, List<TenantEvent> events,
-      ActorRef<StatusReply<TenantState>> replyTo) {
+      ActorRef<StatusReply<TenantState>> replyTo, TenantCommand.Audit audit, String action, String target) {
     if (events.isEmpty()) {
       return Effect().reply(replyTo, StatusReply.success(s));
     }
-    return Effect().persist(events)
+    List<TenantEvent> all = events;
+    if (audit != null) {
+      all = new ArrayList<>(events);
+      all.add(new TenantEvent.AdminActionRecorded(action, target, audit.actor(), audit.address(), audit.requestId(),
+          clock.instant()));
+    }
+    return Effect().persist(all)
         .thenRun(rs -> changes.tell(Topic.publish(new TenantChanged(tenantId, rs.tenant()))))
         .thenReply(replyTo, rs -> StatusReply.success(rs.tenant()));
   }
@@ -486,7 +503,8 @@ public final class ReplicatedTenantEntity
         if (event instanceof RightsWanted) {
           selfRef.tell(new AnswerWants());
         } else if (!(event instanceof RightsTransferred || event instanceof LeaseGranted
-            || event instanceof UsageSettled || event instanceof TenantEvent.WindowRolled)) {
+            || event instanceof UsageSettled || event instanceof TenantEvent.WindowRolled
+            || event instanceof TenantEvent.AdminActionRecorded)) {
           changes.tell(Topic.publish(new TenantChanged(tenantId, next.tenant())));
         }
       }

@@ -17,6 +17,7 @@ import io.sluice.node.tenant.TenantCommand.Update;
 import io.sluice.persistence.Quantity;
 import io.sluice.persistence.ReplicatedTenantState;
 import io.sluice.persistence.RightsPool;
+import io.sluice.persistence.TenantEvent;
 import io.sluice.persistence.TenantLimits;
 import io.sluice.persistence.TenantState;
 import io.sluice.persistence.WindowKind;
@@ -34,6 +35,7 @@ import org.apache.pekko.actor.typed.pubsub.Topic;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitPlugin;
 import org.apache.pekko.persistence.testkit.PersistenceTestKitSnapshotPlugin;
+import org.apache.pekko.persistence.testkit.javadsl.PersistenceTestKit;
 import org.apache.pekko.persistence.testkit.javadsl.SnapshotTestKit;
 import org.apache.pekko.persistence.testkit.query.javadsl.PersistenceTestKitReadJournal;
 import org.junit.jupiter.api.AfterAll;
@@ -57,6 +59,7 @@ class ReplicatedTenantEntityTest {
   private static final AtomicInteger IDS = new AtomicInteger();
   private static ActorTestKit testKit;
   private static SnapshotTestKit snapshots;
+  private static PersistenceTestKit journal;
 
   private String tenantId;
   private final AtomicReference<Instant> clock1 = new AtomicReference<>(NOW);
@@ -72,6 +75,7 @@ class ReplicatedTenantEntityTest {
             .withFallback(PersistenceTestKitSnapshotPlugin.getInstance().config())
             .withFallback(ConfigFactory.load()));
     snapshots = SnapshotTestKit.create(testKit.system());
+    journal = PersistenceTestKit.create(testKit.system());
   }
 
   @AfterAll
@@ -151,6 +155,46 @@ class ReplicatedTenantEntityTest {
       assertTrue(s.keys().get("r1-key").active());
     });
     assertNotNull(lag1.last("r1"), "the lag from r1 is measured in r2");
+  }
+
+  @Test
+  void adminWrites_withAudit_recordedWithTheChangeReplicatedAndListedInBothRegions() {
+    ActorRef<TenantCommand> r1 = replica("r1", clock1, new ReplicationLag());
+    ActorRef<TenantCommand> r2 = replica("r2", clock2, new ReplicationLag());
+    TenantCommand.Audit admin = new TenantCommand.Audit("adm_1", "10.0.0.7", "req-1");
+    TenantCommand.Audit root = new TenantCommand.Audit("root", "10.0.0.8", "req-2");
+    TenantCommand.Audit other = new TenantCommand.Audit("adm_2", "10.0.0.9", "req-3");
+    ask(r1, r -> new Create(new TenantLimits(60L, null, null, null, null, null), null, r, admin));
+    clock1.set(NOW.plusSeconds(1));
+    TenantState issued = ask(r1, r -> new IssueKey("k1", "ab".repeat(32), r, root));
+    eventually(r2, s -> assertTrue(s.keys().containsKey("k1")));
+    clock2.set(NOW.plusSeconds(2));
+    ask(r2, r -> new RevokeKey("k1", r, other));
+    ask(r2, r -> new Update(null, false, null, r, other)); // changes nothing, so records nothing
+    assertTrue(issued.keys().get("k1").active(), "the record changes no state");
+
+    List<TenantEvent.AdminActionRecorded> expected = List.of(
+        new TenantEvent.AdminActionRecorded("tenant.create", null, "adm_1", "10.0.0.7", "req-1", NOW),
+        new TenantEvent.AdminActionRecorded("key.issue", "k1", "root", "10.0.0.8", "req-2", NOW.plusSeconds(1)),
+        new TenantEvent.AdminActionRecorded("key.revoke", "k1", "adm_2", "10.0.0.9", "req-3", NOW.plusSeconds(2)));
+    TenantIndexSettings listing = new TenantIndexSettings(PersistenceTestKitReadJournal.Identifier(),
+        Duration.ofSeconds(1), 50, 500);
+    for (String region : REGIONS) {
+      RegionSettings settings = new RegionSettings(region, REGIONS, Map.of(), Map.of(), Duration.ZERO, 0.25, 0.5);
+      AuditLog log = AuditLog.fromJournal(testKit.system(), listing, settings);
+      TestProbe<Object> probe = testKit.createTestProbe();
+      probe.awaitAssert(Duration.ofSeconds(20), Duration.ofMillis(100), () -> {
+        assertEquals(expected, log.since(tenantId, Instant.EPOCH, 100).toCompletableFuture().join(), region);
+        return null;
+      });
+      assertEquals(expected.subList(1, 3),
+          log.since(tenantId, NOW.plusSeconds(1), 100).toCompletableFuture().join(), "since " + region);
+    }
+    // The record is persisted right after the change it describes, by the region that made it.
+    List<Object> written = journal.persistedInStorage(AuditLog.regionalId(tenantId, "r2"));
+    int revoke = written.indexOf(new TenantEvent.KeyRevoked("k1", NOW.plusSeconds(2)));
+    assertTrue(revoke >= 0, written.toString());
+    assertEquals(expected.get(2), written.get(revoke + 1), "in the same write as the change");
   }
 
   @Test

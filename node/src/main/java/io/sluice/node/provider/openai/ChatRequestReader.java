@@ -95,7 +95,10 @@ final class ChatRequestReader {
             turns.add(new Message(Message.Role.USER, toolTurn));
             toolTurn = null;
           }
-          turns.add(new Message(Message.Role.ASSISTANT, assistant(m, path)));
+          List<Part> said = assistant(m, path);
+          // A turn without text or tool calls (content null, "" or []) is one empty text, which is
+          // how it is written back (OpenAI requires its content): so it reads the same each time.
+          turns.add(new Message(Message.Role.ASSISTANT, said.isEmpty() ? List.of(new Part.Text("")) : said));
         }
         case "tool" -> {
           if (toolTurn == null) {

@@ -39,8 +39,11 @@ class OpenAiChatCodecFuzzTest {
       try {
         ChatResponse again = OpenAiChatCodec.decodeResponse(encoded);
         // OpenAI's SDKs require an id, a model and a finish_reason: a response without an id gets a
-        // fresh one, without a model "", and without a reason "stop".
-        ChatResponse expected = new ChatResponse(r.id() == null || r.id().isEmpty() ? again.id() : r.id(),
+        // fresh one, an id without OpenAI's "chatcmpl-" prefix (another provider's) gets the prefix,
+        // a response without a model gets "", and without a reason "stop".
+        String id = r.id() == null || r.id().isEmpty() ? again.id()
+            : r.id().startsWith("chatcmpl-") ? r.id() : "chatcmpl-" + r.id();
+        ChatResponse expected = new ChatResponse(id,
             r.model() == null ? "" : r.model(), r.content(),
             r.finishReason() == null ? FinishReason.STOP : r.finishReason(), r.usage());
         assertEquals(expected, again, "response round trip");
