@@ -45,9 +45,11 @@ class AnthropicCodecFuzzTest {
     }
     try {
       ChatResponse r = AnthropicCodec.decodeResponse(body);
-      // An Anthropic message always carries usage: a response without any is written with zeros.
-      ChatResponse expected = r.usage() != null ? r
-          : new ChatResponse(r.id(), r.model(), r.content(), r.finishReason(), Usage.of(0, 0));
+      // An Anthropic message always carries usage: a response without any is written with zeros;
+      // and an id: a response without one is written with the fresh id the encoder makes ("msg_x").
+      String id = r.id() != null ? r.id() : "msg_x";
+      ChatResponse expected = new ChatResponse(id, r.model(), r.content(), r.finishReason(),
+          r.usage() != null ? r.usage() : Usage.of(0, 0));
       try {
         assertEquals(expected, AnthropicCodec.decodeResponse(AnthropicCodec.encodeResponse(r, prefix -> prefix + "x")),
             "response round trip");
