@@ -79,8 +79,12 @@ final class KeyLimiter {
   Hold reserve(String tenantId, KeyGrant key, Demand demand) {
     KeyLimits l = key.limits();
     long minute = clock.current(WindowKind.MINUTE);
-    Window w = windows.asMap().compute(tenantId + '/' + key.keyId(),
-        (k, cur) -> cur != null && cur.minute >= minute ? cur : new Window(minute));
+    String id = tenantId + '/' + key.keyId();
+    // A lock-free read in the common case; compute (a lock on the map's bin) only for a new minute.
+    Window w = windows.getIfPresent(id);
+    if (w == null || w.minute < minute) {
+      w = windows.asMap().compute(id, (k, cur) -> cur != null && cur.minute >= minute ? cur : new Window(minute));
+    }
     if (l.requestsPerMinute() != null && !take(w.requests, 1, l.requestsPerMinute())) {
       throw refused(Quantity.REQUESTS_PER_MINUTE, l.requestsPerMinute());
     }

@@ -3,14 +3,10 @@ package io.sluice.node.provider.bedrock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.annotation.JsonSubTypes;
-import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import io.sluice.node.inference.chat.ChatEvent;
-import io.sluice.node.inference.chat.Part;
+import io.sluice.node.inference.chat.NeutralJson;
 import io.sluice.node.inference.chat.StreamDecoder;
 import io.sluice.node.provider.openai.OpenAiChatCodec;
 import java.io.ByteArrayOutputStream;
@@ -47,30 +43,6 @@ class BedrockGoldenTest {
       .resolve("src/test/resources/golden/bedrock");
   private static final boolean UPDATE = Boolean.getBoolean("golden.update");
 
-  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
-  @JsonSubTypes({
-      @JsonSubTypes.Type(value = Part.Text.class, name = "text"),
-      @JsonSubTypes.Type(value = Part.Image.class, name = "image"),
-      @JsonSubTypes.Type(value = Part.ToolCall.class, name = "tool_call"),
-      @JsonSubTypes.Type(value = Part.ToolResult.class, name = "tool_result")})
-  interface PartMixin {}
-
-  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "event")
-  @JsonSubTypes({
-      @JsonSubTypes.Type(value = ChatEvent.Started.class, name = "started"),
-      @JsonSubTypes.Type(value = ChatEvent.TextDelta.class, name = "text"),
-      @JsonSubTypes.Type(value = ChatEvent.ToolCallStarted.class, name = "tool_call_started"),
-      @JsonSubTypes.Type(value = ChatEvent.ToolArgumentsDelta.class, name = "tool_arguments"),
-      @JsonSubTypes.Type(value = ChatEvent.Finished.class, name = "finished"),
-      @JsonSubTypes.Type(value = ChatEvent.UsageReported.class, name = "usage"),
-      @JsonSubTypes.Type(value = ChatEvent.Failed.class, name = "failed")})
-  interface EventMixin {}
-
-  private static final ObjectMapper NEUTRAL = new ObjectMapper()
-      .addMixIn(Part.class, PartMixin.class)
-      .addMixIn(ChatEvent.class, EventMixin.class)
-      .enable(SerializationFeature.INDENT_OUTPUT);
-
   static Stream<String> requests() throws IOException {
     return names("requests", ".openai.json");
   }
@@ -94,7 +66,7 @@ class BedrockGoldenTest {
   @MethodSource("responses")
   void decodeResponse_converseResponse_matchesGoldenNeutral(String name) throws Exception {
     check("responses", name + ".neutral.json",
-        NEUTRAL.writeValueAsString(BedrockCodec.decodeResponse(read("responses", name + ".json"))) + "\n");
+        NeutralJson.MAPPER.writeValueAsString(BedrockCodec.decodeResponse(read("responses", name + ".json"))) + "\n");
   }
 
   @ParameterizedTest(name = "{0}")
@@ -113,7 +85,7 @@ class BedrockGoldenTest {
     }
     assertEquals(whole, decode(single), "fed one byte at a time");
     check("streams", name + ".events.json",
-        NEUTRAL.writerFor(new TypeReference<List<ChatEvent>>() {}).writeValueAsString(whole) + "\n");
+        NeutralJson.MAPPER.writerFor(new TypeReference<List<ChatEvent>>() {}).writeValueAsString(whole) + "\n");
   }
 
   static List<ChatEvent> decode(List<byte[]> chunks) {

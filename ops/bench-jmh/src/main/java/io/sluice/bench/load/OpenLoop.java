@@ -1,8 +1,12 @@
 package io.sluice.bench.load;
 
+import static io.sluice.bench.load.LoadWire.fmt;
+import static io.sluice.bench.load.LoadWire.kv;
+import static io.sluice.bench.load.LoadWire.ms;
+import static io.sluice.bench.load.LoadWire.port;
+
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -22,14 +26,12 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
@@ -122,17 +124,6 @@ public final class OpenLoop {
       kv(sb, prefix + "mean_ms", fmt(h.getMean() / 1e6, 3));
     }
 
-    private static void kv(StringBuilder sb, String k, String v) {
-      sb.append(' ').append(k).append('=').append(v);
-    }
-
-    private static String ms(long nanos) {
-      return fmt(nanos / 1e6, 3);
-    }
-
-    private static String fmt(double v, int digits) {
-      return String.format(Locale.ROOT, "%." + digits + "f", v);
-    }
   }
 
   /** One keep-alive connection and its one in-flight request. */
@@ -177,26 +168,7 @@ public final class OpenLoop {
     this.options = options;
     this.group = new NioEventLoopGroup(1, new DefaultThreadFactory("openloop", true));
     this.loop = group.next();
-    this.requests = new ByteBuf[options.keys().size()];
-    String host = options.url().getHost();
-    int port = port(options.url());
-    String path = options.url().getRawPath() + (options.url().getRawQuery() == null ? "" : "?" + options.url().getRawQuery());
-    for (int i = 0; i < requests.length; i++) {
-      String head = "POST " + path + " HTTP/1.1\r\n"
-          + "Host: " + host + ":" + port + "\r\n"
-          + "Content-Type: application/json\r\n"
-          + "Authorization: Bearer " + options.keys().get(i) + "\r\n"
-          + "Content-Length: " + options.body().length + "\r\n"
-          + "\r\n";
-      byte[] h = head.getBytes(StandardCharsets.US_ASCII);
-      ByteBuf buf = Unpooled.directBuffer(h.length + options.body().length);
-      buf.writeBytes(h).writeBytes(options.body());
-      requests[i] = Unpooled.unreleasableBuffer(buf);
-    }
-  }
-
-  private static int port(URI url) {
-    return url.getPort() > 0 ? url.getPort() : 80;
+    this.requests = LoadWire.requests(options.url(), options.keys(), options.body());
   }
 
   /** Opens the connections; fails if any cannot be opened. */
