@@ -144,8 +144,7 @@ final class Answers {
     ending.usage = () -> watch.usage;
     ending.contentEvents = () -> watch.contentEvents;
     Source<ChatEvent, NotUsed> events = bytes
-        .mapConcat(decoder::decode)
-        .concatLazy(Source.lazySource(() -> Source.from(decoder.end())).mapMaterializedValue(m -> NotUsed.getInstance()))
+        .via(new DecodeStage(decoder))
         .map(watch::see)
         .watchTermination((mat, done) -> {
           Stages.direct(done).whenComplete((ok, error) -> ending.run());
