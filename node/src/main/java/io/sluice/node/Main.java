@@ -205,7 +205,7 @@ public final class Main {
     KeyDirectory directory = new KeyDirectory(
         tenantId -> sharding.entityRefFor(TenantEntity.ENTITY_KEY, tenantId)
             .<TenantState>ask(TenantCommand.Lookup::new, settings.askTimeout()),
-        settings.keyCacheTtl(), settings.keyCacheMaxTenants());
+        settings.keyCacheTtl(), settings.keyCacheMaxTenants(), settings.unknownKeyRecheck());
     RoutingSettings routing = RoutingSettings.from(config);
     DeploymentStates states = DeploymentStates.create(catalog, routing, HealthSettings.from(config),
         InstantSource.system(), System::nanoTime);

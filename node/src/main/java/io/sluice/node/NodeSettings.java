@@ -10,6 +10,8 @@ import java.time.Duration;
  *
  * @param bodyTimeout how long a request body may take to arrive (then 408), apart from the ask
  *     timeout of the tenant store, so that a slow upload is never blamed on the store
+ * @param unknownKeyRecheck how often per tenant a key its cached view does not know sends the node
+ *     back to the tenant entity before the key is refused (a key issued a moment ago elsewhere)
  * @param maxExactPromptChars how many chars of one request's prompt the tokenizer counts exactly;
  *     the rest is estimated, which caps the CPU one request can take
  */
@@ -26,6 +28,7 @@ public record NodeSettings(
     Duration probeTimeout,
     Duration keyCacheTtl,
     long keyCacheMaxTenants,
+    Duration unknownKeyRecheck,
     Duration unreadyDelay,
     Duration drainTimeout,
     Duration requestHeadTimeout) {
@@ -48,6 +51,7 @@ public record NodeSettings(
         node.getDuration("readiness.probe-timeout"),
         auth.getDuration("cache-ttl"),
         auth.getLong("cache-max-tenants"),
+        auth.getDuration("unknown-key-recheck"),
         node.getDuration("shutdown.unready-delay"),
         node.getDuration("shutdown.drain-timeout"),
         http.getDuration("request-head-timeout"));

@@ -69,6 +69,14 @@ public record TenantView(String tenantId, boolean usable, Map<String, KeyGrant> 
     return k == null || nowMillis >= k.expiresAtMillis() ? null : k;
   }
 
+  /**
+   * Whether the view has the key among the tenant's unrevoked keys (expired or not): a key it
+   * does not have may be newer than the view, or revoked, or no key at all.
+   */
+  public boolean knows(String keyHash) {
+    return keys.containsKey(keyHash);
+  }
+
   /** Whether the key (by its hash) may be used at {@code nowMillis}. */
   public boolean accepts(String keyHash, long nowMillis) {
     return grant(keyHash, nowMillis) != null;

@@ -60,13 +60,21 @@ public final class Gate {
       return CompletableFuture.failedFuture(Refusal.unauthenticated().toException());
     }
     String hash = ApiKeys.hash(key);
-    return directory.tenant(tenantId).thenApply(view -> {
+    return directory.tenant(tenantId).thenCompose(view -> {
       TenantView.KeyGrant grant = view.grant(hash, clock.millis());
-      if (grant == null) {
-        throw Refusal.unauthenticated().toException();
+      if (grant != null) {
+        return CompletableFuture.completedFuture(view.as(grant));
       }
-      return view.as(grant);
+      // Issued on another node a moment ago, its push not here yet? Ask the entity once.
+      return view.knows(hash) ? refused() : directory.recheck(tenantId).thenCompose(fresh -> {
+        TenantView.KeyGrant again = fresh.grant(hash, clock.millis());
+        return again == null ? refused() : CompletableFuture.completedFuture(fresh.as(again));
+      });
     });
+  }
+
+  private static CompletableFuture<TenantView> refused() {
+    return CompletableFuture.failedFuture(Refusal.unauthenticated().toException());
   }
 
   /**

@@ -45,6 +45,8 @@ class KeyDirectoryTest {
   private static final String HASH_2 = ApiKeys.hash("sk-sluice.acme.two");
   /** Long enough that no refresh or expiry happens during a test. */
   private static final Duration REFRESH = Duration.ofMinutes(10);
+  /** Likewise for the interval between two rechecks of one tenant. */
+  private static final Duration RECHECK = Duration.ofMinutes(10);
 
   /** A loader the test completes by hand: one pending future per call, per tenant. */
   private final Map<String, List<CompletableFuture<TenantState>>> pending = new ConcurrentHashMap<>();
@@ -73,7 +75,7 @@ class KeyDirectoryTest {
 
   @BeforeEach
   void setUp() {
-    directory = new KeyDirectory(loader, REFRESH, 1000);
+    directory = new KeyDirectory(loader, REFRESH, 1000, RECHECK);
   }
 
   @AfterEach
@@ -287,6 +289,80 @@ class KeyDirectoryTest {
     directory.onChanged("other", TenantState.EMPTY.apply(
         new TenantCreated("other", TenantLimits.UNLIMITED, null, T)).apply(new TenantDisabled(T)));
     assertTrue(get(directory.tenant(TENANT)).accepts(HASH_1, 0L));
+  }
+
+  // ---------------------------------------------------------------- rechecks
+
+  @Test
+  void recheck_pushedViewLacksAKeyIssuedElsewhere_asksTheEntityAndHasTheKey() throws Exception {
+    directory.onChanged(TENANT, created(null)); // the push of the creation came; the key's is still on the way
+    assertFalse(get(directory.tenant(TENANT)).knows(HASH_1));
+
+    CompletableFuture<TenantView> rechecked = directory.recheck(TENANT);
+    assertFalse(rechecked.isDone(), "answered only when the entity has");
+    onlyPendingLoad().complete(withKey1());
+
+    assertTrue(get(rechecked).accepts(HASH_1, 0L));
+    assertTrue(get(directory.tenant(TENANT)).accepts(HASH_1, 0L), "the entity's answer is cached");
+  }
+
+  @Test
+  void recheck_againWithinTheInterval_noSecondAsk() throws Exception {
+    directory.onChanged(TENANT, withKey1());
+    CompletableFuture<TenantView> first = directory.recheck(TENANT);
+    CompletableFuture<TenantView> concurrent = directory.recheck(TENANT);
+    onlyPendingLoad().complete(withKey1());
+    get(first);
+    get(concurrent);
+
+    TenantView later = get(directory.recheck(TENANT));
+
+    assertEquals(1, loads.get(), "unknown keys cost the entity one ask per tenant per interval");
+    assertFalse(later.knows(HASH_2));
+  }
+
+  @Test
+  void recheck_rightAfterALoad_noSecondAsk() throws Exception {
+    CompletableFuture<TenantView> loaded = directory.tenant(TENANT);
+    onlyPendingLoad().complete(TenantState.EMPTY); // an unknown tenant, as a made-up key names one
+    get(loaded);
+
+    assertFalse(get(directory.recheck(TENANT)).usable());
+    assertEquals(1, loads.get(), "a view just loaded from the entity is not asked for again");
+  }
+
+  @Test
+  void recheck_zeroInterval_asksEveryTime() throws Exception {
+    directory = new KeyDirectory(loader, REFRESH, 1000, Duration.ZERO);
+    directory.onChanged(TENANT, withKey1());
+    CompletableFuture<TenantView> first = directory.recheck(TENANT);
+    pending.get(TENANT).get(0).complete(withKey1());
+    get(first);
+
+    directory.recheck(TENANT);
+
+    assertEquals(2, loads.get());
+  }
+
+  @Test
+  void recheck_entityAnswersOlderThanAPush_newerViewKept() throws Exception {
+    directory.onChanged(TENANT, withKey1());
+    CompletableFuture<TenantView> rechecked = directory.recheck(TENANT);
+    directory.onChanged(TENANT, key1Revoked()); // the revocation's push overtakes the answer
+    onlyPendingLoad().complete(withKey1());
+
+    assertEquals(3, get(rechecked).revision());
+    assertFalse(get(directory.tenant(TENANT)).accepts(HASH_1, 0L), "a recheck resurrected a revoked key");
+  }
+
+  @Test
+  void recheck_askFails_answersTheCachedView() throws Exception {
+    directory.onChanged(TENANT, created(null));
+    CompletableFuture<TenantView> rechecked = directory.recheck(TENANT);
+    onlyPendingLoad().completeExceptionally(new TimeoutException("entity unreachable"));
+
+    assertEquals(1, get(rechecked).revision());
+    assertFalse(get(rechecked).knows(HASH_1));
   }
 
   // ---------------------------------------------------------------- TenantView

@@ -123,7 +123,7 @@ class InferencePipelineTest {
         .apply(new io.sluice.persistence.TenantEvent.KeyIssued("k", io.sluice.node.auth.ApiKeys.hash(key), t,
             t.plusSeconds(10), List.of(PipelineRig.MODEL), null));
     var directory = new io.sluice.node.auth.KeyDirectory(x -> java.util.concurrent.CompletableFuture.completedFuture(s),
-        Duration.ofMinutes(1), 10);
+        Duration.ofMinutes(1), 10, Duration.ofMinutes(1));
     var now = new java.util.concurrent.atomic.AtomicReference<>(t.plusSeconds(10).minusMillis(1));
     ModelCatalog catalog = new ModelCatalog(Map.of(PipelineRig.MODEL, new ModelCatalog.Model(PipelineRig.MODEL,
         java.math.BigDecimal.ONE, java.math.BigDecimal.ONE, List.of()), "other", new ModelCatalog.Model("other",
@@ -137,6 +137,33 @@ class InferencePipelineTest {
     var failure = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.CompletionException.class,
         () -> gate.authenticate(key).toCompletableFuture().join());
     assertEquals(401, ((Refusal.Refused) failure.getCause()).refusal().status());
+  }
+
+  @Test
+  void authenticate_keyIssuedAfterTheViewPushedHere_acceptedAfterOneAskAndUnknownKeysAskNoMore() {
+    String id = "gate-" + TENANTS.incrementAndGet();
+    String key = io.sluice.node.auth.ApiKeys.newKey(id);
+    Instant t = Instant.parse("2026-03-10T12:00:00Z");
+    TenantState created = TenantState.EMPTY
+        .apply(new io.sluice.persistence.TenantEvent.TenantCreated(id, TenantLimits.UNLIMITED, null, t));
+    TenantState issued = created.apply(new io.sluice.persistence.TenantEvent.KeyIssued("k",
+        io.sluice.node.auth.ApiKeys.hash(key), t));
+    var asks = new java.util.concurrent.atomic.AtomicInteger();
+    var directory = new io.sluice.node.auth.KeyDirectory(x -> {
+      asks.incrementAndGet();
+      return java.util.concurrent.CompletableFuture.completedFuture(issued);
+    }, Duration.ofMinutes(1), 10, Duration.ofMinutes(1));
+    directory.onChanged(id, created); // the creation's push came; the key's push is still on the way
+    Gate gate = new Gate(directory, new ModelCatalog(Map.of()), admission, quota, () -> t);
+
+    assertEquals("k", gate.authenticate(key).toCompletableFuture().join().keys().get(
+        io.sluice.node.auth.ApiKeys.hash(key)).keyId());
+    for (int i = 0; i < 3; i++) {
+      var failure = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.CompletionException.class,
+          () -> gate.authenticate(io.sluice.node.auth.ApiKeys.newKey(id)).toCompletableFuture().join());
+      assertEquals(401, ((Refusal.Refused) failure.getCause()).refusal().status());
+    }
+    assertEquals(1, asks.get(), "one ask per tenant per recheck interval");
   }
 
   @Test

@@ -135,7 +135,7 @@ final class PipelineRig {
     Map<String, ProviderAdapter> adapters = Map.of(same.provider(), same, other.provider(), other, "openai",
         new OpenAiAdapter());
     KeyDirectory directory = new KeyDirectory(id -> CompletableFuture.failedFuture(
-        new IllegalStateException("the pipeline's tests do not authenticate")), Duration.ofSeconds(1), 10);
+        new IllegalStateException("the pipeline's tests do not authenticate")), Duration.ofSeconds(1), 10, Duration.ofSeconds(1));
     Gate gate = new Gate(directory, catalog, admission, quota);
     this.pipeline = new InferencePipeline(gate,
         new InferencePipeline.Routing(adapters, upstream, planner, retries, states, circuits, routing.deadline()),
