@@ -3,6 +3,7 @@ package io.sluice.node.inference;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
+import com.typesafe.config.ConfigFactory;
 import io.sluice.node.inference.chat.ChatEvent;
 import io.sluice.node.inference.chat.StreamDecoder;
 import java.util.ArrayList;
@@ -36,7 +37,8 @@ class DecodeStageTest {
 
   @BeforeAll
   static void start() {
-    system = ActorSystem.create("DecodeStageTest");
+    // Pekko's reference settings only: the node's application.conf makes a terminated system exit the JVM.
+    system = ActorSystem.create("DecodeStageTest", ConfigFactory.defaultReference());
     mat = Materializer.createMaterializer(system);
   }
 
