@@ -82,6 +82,16 @@ class LauncherIT {
       assertTrue(argv.indexOf("-Xmx256m") > serial, "JAVA_OPTS appended: " + argv);
       assertFalse(argv.contains("-Xmx192m") || argv.contains("-Xms192m"), "default heap left out: " + argv);
       assertEquals(List.of("--config", config.toString()), argv.subList(argv.size() - 2, argv.size()));
+      // The build's class-data-sharing archive is made by the JDK that runs the build (and these
+      // tests); the launcher gives it to that JDK only, and the JVM maps it.
+      Path archive = Repo.nodeJar().resolveSibling("sluice-jdk" + System.getProperty("java.version") + ".jsa");
+      boolean buildJdk = javaHome.equals(Path.of(System.getProperty("java.home")));
+      if (buildJdk) {
+        assertTrue(Files.isRegularFile(archive), "the build made " + archive);
+      }
+      assertEquals(buildJdk, argv.contains("-XX:SharedArchiveFile=" + archive), "the archive for this JDK: " + argv);
+      assertEquals(buildJdk, Files.readString(Path.of("/proc", Long.toString(node.pid()), "maps"))
+          .contains(archive.toString()), "the JVM mapped the archive");
       assertTrue(procList(node.pid(), "environ").contains("MALLOC_ARENA_MAX=2"));
 
       // SLUICE_ADMIN_KEY reached the node: the admin API takes it.
