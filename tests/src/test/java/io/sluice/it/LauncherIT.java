@@ -76,6 +76,9 @@ class LauncherIT {
           "-XX:TrimNativeHeapInterval=5000")) {
         assertTrue(argv.contains(flag), flag + " in " + argv);
       }
+      // Compact object headers on JDK 25+ only (JDK 17 does not know the flag).
+      boolean jdk25 = Files.readString(javaHome.resolve("release")).contains("JAVA_VERSION=\"25");
+      assertEquals(jdk25, argv.contains("-XX:+UseCompactObjectHeaders"), "compact headers on JDK 25: " + argv);
       // JAVA_OPTS comes after the defaults (a later flag wins) and its heap size replaces theirs.
       int serial = argv.indexOf("-XX:+UseSerialGC");
       assertTrue(argv.indexOf("-Dsluice.it.launcher=on") > serial, "JAVA_OPTS appended: " + argv);
