@@ -3,7 +3,6 @@ package io.sluice.node.inference;
 import io.sluice.node.inference.chat.ChatEvent;
 import io.sluice.node.inference.chat.StreamDecoder;
 import java.util.ArrayDeque;
-import java.util.List;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.FlowShape;
 import org.apache.pekko.stream.Inlet;
@@ -17,9 +16,9 @@ import org.apache.pekko.util.ByteString;
 /**
  * A streamed upstream body decoded into neutral events. It exists because Pekko's
  * {@code mapConcat} fails as soon as its upstream fails, dropping the events a chunk produced
- * that the client has not pulled yet: an upstream that breaks off right after two events in one
- * read lost the second. Here the events decoded before a failure go out first, then the failure;
- * at the end of the body the decoder's held events ({@link StreamDecoder#end()}) follow.
+ * that the client has not pulled yet. Here every event decoded before a failure goes out first,
+ * then the failure; at the end of the body the decoder's held events ({@link StreamDecoder#end()})
+ * follow.
  */
 final class DecodeStage extends GraphStage<FlowShape<ByteString, ChatEvent>> {
   private final Inlet<ByteString> in = Inlet.create("Decode.in");
@@ -78,13 +77,12 @@ final class DecodeStage extends GraphStage<FlowShape<ByteString, ChatEvent>> {
         }
       }
 
+      /** The input is closed: what is pending goes out as it is pulled, then {@code last}. */
       private void drainThen(Runnable last) {
         if (pending.isEmpty()) {
           last.run();
         } else {
-          List<ChatEvent> rest = List.copyOf(pending);
-          pending.clear();
-          emitMultiple(out, rest.iterator(), last::run);
+          emitMultiple(out, pending.iterator(), last::run);
         }
       }
     };

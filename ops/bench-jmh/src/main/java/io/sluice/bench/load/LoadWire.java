@@ -22,7 +22,7 @@ final class LoadWire {
   static ByteBuf[] requests(URI url, List<String> keys, byte[] body) {
     ByteBuf[] requests = new ByteBuf[keys.size()];
     String host = url.getHost();
-    int port = url.getPort() > 0 ? url.getPort() : 80;
+    int port = port(url);
     String path = url.getRawPath() + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
     for (int i = 0; i < requests.length; i++) {
       String head = "POST " + path + " HTTP/1.1\r\n"
