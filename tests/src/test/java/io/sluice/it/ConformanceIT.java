@@ -34,6 +34,8 @@ class ConformanceIT {
   static final String BETA = "conformance-beta-2026-01-01";
   /** Sent by OpenAI→Anthropic requests that give no max_tokens (Anthropic requires one). */
   static final long DEFAULT_MAX_TOKENS = 777;
+  /** How many times the stream-cut test cuts a stream. */
+  static final int CUTS = 40;
   /** A 1x1 PNG. */
   static final String PNG_BASE64 =
       "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
@@ -588,19 +590,24 @@ class ConformanceIT {
   void streamDiesMidway_upstreamClosesConnection_clientStreamEndsWithItsErrorEvent(Pair p) {
     mock.configure("{\"mock\":{\"tokens\":5,\"fail_after_tokens\":2}}");
 
-    SdkClient.StreamFailure f = client(p).failStreaming(new SdkClient.Ask(p.model()).stream());
+    // Repeated: whether the cut arrives with the last deltas or after them is up to the sockets,
+    // and a lost delta showed in about one cut of ten (Pekko's filter dropping its held element).
+    SdkClient c = client(p);
+    for (int i = 0; i < CUTS; i++) {
+      SdkClient.StreamFailure f = c.failStreaming(new SdkClient.Ask(p.model()).stream());
 
-    assertEquals("SseException", f.exception().getClass().getSimpleName(), f.toString());
-    assertEquals(2, f.contentEvents(), "the deltas before the cut reached the client");
-    if (p.surface() == SdkClient.Surface.ANTHROPIC) {
-      assertEquals("api_error", f.type(), f.toString());
-    } else {
-      assertTrue(f.type() != null && !f.type().isEmpty(), "the error event has a type: " + f);
+      assertEquals("SseException", f.exception().getClass().getSimpleName(), f.toString());
+      assertEquals(2, f.contentEvents(), "cut " + i + ": the deltas before the cut reached the client");
+      if (p.surface() == SdkClient.Surface.ANTHROPIC) {
+        assertEquals("api_error", f.type(), f.toString());
+      } else {
+        assertTrue(f.type() != null && !f.type().isEmpty(), "the error event has a type: " + f);
+      }
     }
     await("usage settled").atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
       JsonNode day = usage(tenant).at("/windows/day");
-      assertEquals(1, day.at("/requests/used").asLong(), day.toString());
-      assertTrue(day.at("/completion_tokens/used").asLong() >= 2, "the delivered deltas are charged: " + day);
+      assertEquals(CUTS, day.at("/requests/used").asLong(), day.toString());
+      assertTrue(day.at("/completion_tokens/used").asLong() >= 2L * CUTS, "the delivered deltas are charged: " + day);
     });
     if (p.anthropicUpstream()) {
       // Anthropic's own mid-stream error event is passed on as the surface's error event.

@@ -129,10 +129,11 @@ final class Answers {
     if (passthrough) {
       ending.usage = tap::usage;
       ending.contentEvents = tap::contentChunks;
+      // Empty chunks (a partial event held back) are left for the renderer to drop after its
+      // recover: Pekko's filter holds one element ahead and loses it when the body fails.
       Source<ByteString, NotUsed> out = bytes
           .map(tap::onChunk)
           .concatLazy(Source.lazySingle(tap::flush))
-          .filter(b -> !b.isEmpty())
           .watchTermination((mat, done) -> {
             Stages.direct(done).whenComplete((ok, error) -> ending.run());
             return NotUsed.getInstance();

@@ -26,6 +26,7 @@ import org.apache.pekko.http.javadsl.model.ContentTypes;
 import org.apache.pekko.http.javadsl.model.HttpEntities;
 import org.apache.pekko.http.javadsl.model.HttpHeader;
 import org.apache.pekko.http.javadsl.model.HttpResponse;
+import org.apache.pekko.http.javadsl.model.ResponseEntity;
 import org.apache.pekko.http.javadsl.model.headers.RawHeader;
 import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.util.ByteString;
@@ -57,6 +58,17 @@ final class UpstreamResponses {
     byte[] body = ByteBufUtil.getBytes(r.content());
     return HttpResponse.create().withStatus(r.status().code()).withHeaders(headers(r.headers()))
         .withEntity(contentType(r.headers().get(HttpHeaderNames.CONTENT_TYPE)), ByteString.fromArrayUnsafe(body));
+  }
+
+  /**
+   * A streamed body as the Pekko entity the request path reads. Close-delimited, because its data
+   * bytes are the body's source itself: a chunked entity's data bytes pass through a filter that
+   * holds one element ahead and drops it when the body fails (Pekko 1.7's {@code Filter} does not
+   * hand on its held element before a failure), so a stream cut by its upstream would lose the
+   * bytes that came right before the cut.
+   */
+  static ResponseEntity streamedEntity(ContentType contentType, Source<ByteString, ?> body) {
+    return HttpEntities.createCloseDelimited(contentType, body);
   }
 
   private static List<HttpHeader> headers(HttpHeaders from) {
@@ -174,7 +186,7 @@ final class UpstreamResponses {
         HttpResponse response;
         try {
           response = HttpResponse.create().withStatus(head.status().code()).withHeaders(headers(head.headers()))
-              .withEntity(HttpEntities.createChunked(contentType(head.headers().get(HttpHeaderNames.CONTENT_TYPE)),
+              .withEntity(streamedEntity(contentType(head.headers().get(HttpHeaderNames.CONTENT_TYPE)),
                   Source.fromGraph(new BodySource(ex.stream))));
         } catch (RuntimeException e) {
           ex.fail(UpstreamFailure.Kind.CONNECT, "unreadable response (" + e.getClass().getSimpleName() + ")");
