@@ -15,7 +15,8 @@ import java.util.List;
  * refusal names the offending field by its path ({@code messages.1.content.0.source}) and uses
  * Anthropic's wording ({@code max_tokens: Field required}), so the surface can answer the 400 as
  * Anthropic would. Fields with no neutral meaning (metadata, top_k, thinking, cache_control,
- * disable_parallel_tool_use) are ignored; thinking blocks in earlier turns are dropped.
+ * disable_parallel_tool_use) are ignored; thinking blocks in earlier turns, empty text and turns
+ * left with nothing are dropped, as the encoder drops them: Anthropic has no empty block or turn.
  */
 final class RequestDecoder {
   /** Far above any model's output limit; the same bound the OpenAI scan applies. */
@@ -45,7 +46,10 @@ final class RequestDecoder {
     }
     List<Message> messages = new ArrayList<>();
     for (int i = 0; i < messagesNode.size(); i++) {
-      messages.add(message(messagesNode.get(i), "messages." + i));
+      Message m = message(messagesNode.get(i), "messages." + i);
+      if (!m.content().isEmpty()) {
+        messages.add(m); // a turn with nothing in it says nothing, and Anthropic's own API has none
+      }
     }
     List<Tool> tools = tools(root.get("tools"));
     ToolChoice choice = toolChoice(root.get("tool_choice"));
@@ -121,7 +125,9 @@ final class RequestDecoder {
     }
     List<Part> parts = new ArrayList<>();
     if (content.isTextual()) {
-      parts.add(new Part.Text(content.asText()));
+      if (!content.asText().isEmpty()) {
+        parts.add(new Part.Text(content.asText()));
+      }
     } else if (content.isArray()) {
       for (int i = 0; i < content.size(); i++) {
         Part p = block(content.get(i), role, path + ".content." + i);
@@ -136,7 +142,7 @@ final class RequestDecoder {
     return new Message(role, parts);
   }
 
-  /** One content block; null for one that has no neutral form and is dropped (thinking). */
+  /** One content block; null for one that has no neutral form or says nothing and is dropped (thinking, empty text). */
   private static Part block(JsonNode b, Message.Role role, String path) throws InvalidChat {
     if (!b.isObject()) {
       throw new InvalidChat(path + ": Input should be a valid dictionary", path);
@@ -144,7 +150,8 @@ final class RequestDecoder {
     String type = b.path("type").asText();
     switch (type) {
       case "text":
-        return new Part.Text(string(b.get("text"), path + ".text"));
+        String text = string(b.get("text"), path + ".text");
+        return text.isEmpty() ? null : new Part.Text(text);
       case "image":
         return image(b.get("source"), path + ".source");
       case "tool_use":
