@@ -53,7 +53,8 @@ public sealed interface Outcome {
    * element went out (the upstream died or went silent); the surface ends its client's stream with
    * its own error event then. Usage is charged whatever way the stream ends.
    *
-   * @param passthrough the body's bytes in the client's protocol (it may carry empty chunks, which the renderer drops)
+   * @param passthrough the body's bytes in the client's protocol; it may carry empty chunks, which the
+   *     renderer drops
    * @param translated the neutral events
    */
   record Streamed(String deployment, int status, Source<ByteString, NotUsed> passthrough,

@@ -48,7 +48,7 @@ final class RequestDecoder {
     for (int i = 0; i < messagesNode.size(); i++) {
       Message m = message(messagesNode.get(i), "messages." + i);
       if (!m.content().isEmpty()) {
-        messages.add(m); // a turn with nothing in it says nothing, and Anthropic's own API has none
+        messages.add(m);
       }
     }
     List<Tool> tools = tools(root.get("tools"));
@@ -142,7 +142,7 @@ final class RequestDecoder {
     return new Message(role, parts);
   }
 
-  /** One content block; null for one that has no neutral form or says nothing and is dropped (thinking, empty text). */
+  /** One content block; null for one that is dropped: no neutral form (thinking) or nothing in it (empty text). */
   private static Part block(JsonNode b, Message.Role role, String path) throws InvalidChat {
     if (!b.isObject()) {
       throw new InvalidChat(path + ": Input should be a valid dictionary", path);
